@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+
+/// Runs a tool's root command and maps failures to the toolkit's conventions: one line on stderr
+/// prefixed with the tool name; exit 2 for bad input or usage, 1 for internal failures.
+public enum ToolMain {
+    public static func run<Command: ParsableCommand>(_: Command.Type) -> Never {
+        let tool = Provenance.current.tool
+        do {
+            var command = try Command.parseAsRoot()
+            try command.run()
+            exit(0)
+        } catch let error as MTError {
+            FileHandle.standardError.write(Data("\(tool): \(error.message)\n".utf8))
+            exit(error.exitCode)
+        } catch {
+            let code = Command.exitCode(for: error)
+            let message = Command.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                exit(0)
+            }
+            FileHandle.standardError.write(Data("\(tool): \(message)\n".utf8))
+            // Argument errors are usage errors (2, as for bad input); anything else is an internal failure.
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
