@@ -5,7 +5,7 @@ public final class Dropout: Layer {
     public let probability: Float
     /// Seed of the masks; the layer advances `step` on every training forward.
     public var seed: UInt64
-    private var step: UInt64 = 0
+    var step: UInt64 = 0
     private var mask: [Float] = []
 
     public init(_ probability: Float, seed: UInt64 = 0) {
