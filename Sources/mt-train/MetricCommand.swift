@@ -40,10 +40,13 @@ struct Metric: ParsableCommand {
     @Option(help: "instance: memory bank momentum.") var bankMomentum = 0.5
     @Option(help: "instance: memory bank initialisation, network (de-meaned fresh embeddings) or random (the reference).")
     var bankInit = "network"
+    @Option(help: "instance: NCE normaliser Z, batch (re-estimated every step) or frozen (after the first step, the reference).")
+    var normalizer = "batch"
     @Option(help: "Augmentation: auto, none, digits, natural (auto: digits for 1-channel images up to 32 px).") var augment = "auto"
 
     mutating func validate() throws {
         guard ["network", "random"].contains(bankInit) else { throw ValidationError("--bank-init must be network or random") }
+        guard ["batch", "frozen"].contains(normalizer) else { throw ValidationError("--normalizer must be batch or frozen") }
         guard epochs >= 1, batchSize >= 2, negatives >= 0 else { throw ValidationError("--epochs >= 1, --batch-size >= 2, --negatives >= 0") }
     }
 
@@ -53,7 +56,7 @@ struct Metric: ParsableCommand {
             arch: arch.rawValue, objective: objective, epochs: epochs, batchSize: batchSize, lr: lr, momentum: momentum,
             weightDecay: weightDecay, nesterov: nesterov, schedule: schedule, warmupEpochs: warmup, embeddingDim: embeddingDim,
             negatives: negatives, temperature: temperature ?? (objective == .simclr ? 0.2 : 0.07), bankMomentum: bankMomentum,
-            bankInit: bankInit, augmentation: augment, seed: seed.seed)
+            bankInit: bankInit, normalizer: normalizer, augmentation: augment, seed: seed.seed)
         try MetricRun.run(dataset: dataset, evaluation: evaluation, output: output.output, resume: resume, options: options)
     }
 }

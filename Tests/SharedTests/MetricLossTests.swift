@@ -64,6 +64,24 @@ struct MetricLossTests {
         #expect(other.gradient.data != one.gradient.data, "a new step draws new noise")
     }
 
+    @Test func nceNormalizerFrozenOrRefreshedPerBatch() {
+        let bank = MemoryBank(count: 100, dimension: 8, values: Self.unitRows(100, 8, seed: 13))
+        let x = Tensor(shape: [4, 8], data: Self.unitRows(4, 8, seed: 14))
+        let aligned = Tensor(shape: [4, 8], data: Array(bank.values[0..<32]))
+        var frozen = NCELoss(noiseCount: 50, temperature: 0.1)
+        _ = frozen(x, indices: [0, 1, 2, 3], bank: bank, seed: 0, step: 0)
+        let z = frozen.normalizer!
+        // Z = N * mean exp(x . m / T) over the batch's B x (K+1) scores, so of the order of N.
+        #expect(z > 10 && z < 100 * 1e3)
+        _ = frozen(aligned, indices: [0, 1, 2, 3], bank: bank, seed: 0, step: 1)
+        #expect(frozen.normalizer == z)
+        var refreshed = NCELoss(noiseCount: 50, temperature: 0.1, refreshesNormalizer: true)
+        _ = refreshed(x, indices: [0, 1, 2, 3], bank: bank, seed: 0, step: 0)
+        #expect(refreshed.normalizer == z)
+        _ = refreshed(aligned, indices: [0, 1, 2, 3], bank: bank, seed: 0, step: 1)
+        #expect(refreshed.normalizer! > z, "positives scoring exp(1/T) raise the batch estimate")
+    }
+
     @Test func fullSoftmaxGradientMatchesFiniteDifferences() {
         let bank = MemoryBank(count: 30, dimension: 6, values: Self.unitRows(30, 6, seed: 6))
         let x = Tensor(shape: [4, 6], data: Self.unitRows(4, 6, seed: 7))

@@ -35,12 +35,15 @@ public struct MetricOptions: Codable, Sendable, Equatable {
     /// Memory bank initialisation: `network` (de-meaned embeddings of the fresh network) or `random`
     /// (the reference's uniform draw).
     public var bankInit: String
+    /// NCE normaliser Z: `frozen` after the first batch (the reference) or re-estimated every `batch`.
+    public var normalizer: String
     public var augmentation: String
     public var seed: UInt64
 
     public init(arch: String, objective: MetricObjective, epochs: Int, batchSize: Int, lr: Double, momentum: Double,
                 weightDecay: Double, nesterov: Bool, schedule: String, warmupEpochs: Double, embeddingDim: Int,
-                negatives: Int, temperature: Double, bankMomentum: Double, bankInit: String, augmentation: String, seed: UInt64) {
+                negatives: Int, temperature: Double, bankMomentum: Double, bankInit: String, normalizer: String, augmentation: String,
+                seed: UInt64) {
         self.arch = arch
         self.objective = objective
         self.epochs = epochs
@@ -56,6 +59,7 @@ public struct MetricOptions: Codable, Sendable, Equatable {
         self.temperature = temperature
         self.bankMomentum = bankMomentum
         self.bankInit = bankInit
+        self.normalizer = normalizer
         self.augmentation = augmentation
         self.seed = seed
     }
@@ -111,7 +115,7 @@ public final class MetricTrainer {
         optimizer = SGD(network.namedParameters(), momentum: Float(options.momentum),
                         weightDecay: Float(options.weightDecay), nesterov: options.nesterov)
         nce = NCELoss(noiseCount: min(options.negatives, dataset.count), temperature: options.temperature,
-                      normalizer: resume?.normalizer)
+                      normalizer: resume?.normalizer, refreshesNormalizer: options.normalizer == "batch")
         epoch = resume?.checkpoint.epoch ?? 0
         iteration = resume?.checkpoint.iteration ?? 0
         if options.objective == .instance {
@@ -214,8 +218,12 @@ public final class MetricTrainer {
     }
 
     /// Trains the remaining epochs; after each prints one line (loss, lr, images/s, kNN accuracy, mean
-    /// cosine, seconds) and writes the checkpoint atomically.
+    /// cosine, seconds) and writes the checkpoint atomically. A fresh run first prints the monitor of the
+    /// untrained network ("epoch 0"), the baseline the epochs are compared with.
     public func run(output: String, inputs: [String]) throws {
+        if epoch == 0, let (accuracy, cosine) = monitor() {
+            Console.note("epoch 0" + (accuracy.map { String(format: " knn200 %.2f%%", 100 * $0) } ?? "") + String(format: " cos %.3f", cosine))
+        }
         while epoch < options.epochs {
             let start = Date()
             let (meanLoss, rate) = trainEpoch()

@@ -14,7 +14,13 @@ import Foundation
 ///     loss = -(1/B) sum_i [ log(P_i0 / (P_i0 + K Pn)) + sum_k log(K Pn / (P_ik + K Pn)) ]
 ///     dx_i = (1/(B T)) [ -K Pn / (P_i0 + K Pn) m_y_i + sum_k P_ik / (P_ik + K Pn) m_k ].
 /// Z is the reference's constant: estimated once on the first batch as N * mean_ij exp(x_i . m_j / T) and
-/// then frozen (it is part of the checkpoint so a resumed run continues with the same Z).
+/// then frozen (it is part of the checkpoint so a resumed run continues with the same Z). With
+/// `refreshesNormalizer` Z is re-estimated the same way on every batch and treated as a constant in the
+/// gradient. Why this matters: with a frozen Z, once similarities grow past those of the first batch every
+/// noise term saturates (P_ik >> K Pn, weight P/(P + K Pn) -> 1), the noise pull sum_k m_k outweighs the
+/// positive K-fold, and the cheapest way down is to move every embedding together away from the stale bank;
+/// on `mnist-cnn` this collapses all embeddings to one direction within an epoch. A per-batch Z keeps
+/// P_ik ~ 1/N for typical rows, so the noise weights sum to about 1, as the softmax's do.
 ///
 /// Full non-parametric softmax (K = 0), cheap whenever B x N fits in memory:
 ///     loss = (1/B) sum_i [ logsumexp_j(x_i . m_j / T) - x_i . m_y_i / T ],   dx = (softmax - onehot) M / (B T).
@@ -25,11 +31,14 @@ public struct NCELoss: Sendable {
     public var temperature: Double
     /// The NCE normaliser Z, set by the first NCE call when nil.
     public var normalizer: Double?
+    /// Re-estimate Z on every batch instead of freezing the first estimate.
+    public var refreshesNormalizer: Bool
 
-    public init(noiseCount: Int = 4096, temperature: Double = 0.07, normalizer: Double? = nil) {
+    public init(noiseCount: Int = 4096, temperature: Double = 0.07, normalizer: Double? = nil, refreshesNormalizer: Bool = false) {
         self.noiseCount = noiseCount
         self.temperature = temperature
         self.normalizer = normalizer
+        self.refreshesNormalizer = refreshesNormalizer
     }
 
     /// x [B, D], indices [B] into the bank -> loss and dx [B, D]; `step` selects the noise draws.
@@ -66,7 +75,7 @@ public struct NCELoss: Sendable {
                 }
             }
         }
-        if normalizer == nil {
+        if normalizer == nil || refreshesNormalizer {
             normalizer = scores.reduce(0, +) / Double(scores.count) * Double(n)
         }
         let z = normalizer!, kpn = Double(k) / Double(n)
