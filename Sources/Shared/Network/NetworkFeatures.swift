@@ -36,10 +36,16 @@ public enum NetworkFeatures {
     /// `normalize` (cosine similarity = inner product, as the kNN and cut tools expect).
     public static func extract(checkpoint: String, dataset: String, layer: FeatureLayer = .penultimate,
                                normalize: Bool = true, batchSize: Int = 512) throws -> Features {
+        try extract(checkpoint: checkpoint, images: ImageDataset.read(dataset), source: dataset, layer: layer,
+                    normalize: normalize, batchSize: batchSize)
+    }
+
+    /// `extract` on a data set already in memory (`source` names its file in errors).
+    public static func extract(checkpoint: String, images: ImageDataset, source: String, layer: FeatureLayer = .penultimate,
+                               normalize: Bool = true, batchSize: Int = 512) throws -> Features {
         let network = try Checkpoint.read(checkpoint).network
-        let images = try ImageDataset.read(dataset)
         guard images.channels == network.inputChannels else {
-            throw MTError.badInput(dataset, "/images", "expected \(network.inputChannels) channels for \(checkpoint), found \(images.channels)")
+            throw MTError.badInput(source, "/images", "expected \(network.inputChannels) channels for \(checkpoint), found \(images.channels)")
         }
         var (values, dimension) = run(network, on: images, layer: layer, batchSize: batchSize, progressLabel: "extract")
         if normalize { RowOps.normalize(&values, rows: images.count, dimension: dimension) }
