@@ -10,7 +10,7 @@ public final class ReLU: Layer {
         y.data.withUnsafeMutableBufferPointer { p in
             let base = p.baseAddress!, count = p.count
             Parallel.forEachChunk(count, minimumChunk: 1 << 16) { range in
-                for i in range where base[i] < 0 { base[i] = 0 }
+                for i in range { base[i] = max(base[i], 0) }  // branch-free, vectorises
             }
         }
         if training { output = y }
@@ -25,7 +25,7 @@ public final class ReLU: Layer {
             output.data.withUnsafeBufferPointer { y in
                 let dp = d.baseAddress!, yp = y.baseAddress!
                 Parallel.forEachChunk(d.count, minimumChunk: 1 << 16) { range in
-                    for i in range where yp[i] <= 0 { dp[i] = 0 }
+                    for i in range { dp[i] = yp[i] > 0 ? dp[i] : 0 }
                 }
             }
         }

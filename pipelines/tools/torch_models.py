@@ -2,8 +2,8 @@
 
 mnist-cnn is mt's own small network; wrn-28-2 and resnet18-cifar follow the layer structure and key names
 of the reference implementation (microsoft/metric-transfer.pytorch, lib/models/), so its released weights
-load into them and into mt. Used by make_torch_fixtures.py, bench/network_peer.py and
-pipelines/tools/torch2h5.py.
+load into them and into mt. Used by torch2h5.py, Tests/Fixtures/make_torch_fixtures.py and
+bench/network_peer.py.
 """
 import torch
 import torch.nn as nn
