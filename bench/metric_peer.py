@@ -22,8 +22,7 @@ import torch
 import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
-for folder in ("pipelines/tools", "Tests/Fixtures"):
-    sys.path.insert(0, os.path.join(here, "..", folder))
+sys.path.insert(0, os.path.join(here, "..", "pipelines", "tools"))
 from torch_models import build  # noqa: E402
 
 

@@ -30,7 +30,10 @@ import TestSupport
             let changed = try TestSupport.run("mt-train", arguments + ["--epochs", "3", "--resume", "--lr", "0.1"])
             #expect(changed.status == 2 && changed.stderr.contains("same options"), "\(changed.stderr)")
 
-            let features = try NetworkFeatures.extract(checkpoint: checkpoint, dataset: test, layer: .output)
+            let extracted = try TestSupport.run("mt-features", ["extract", test, "--model", checkpoint, "--layer", "output",
+                                                                "-q", "-o", dir + "/features.h5"])
+            #expect(extracted.status == 0, "\(extracted.stderr)")
+            let features = try Features.read(dir + "/features.h5")
             #expect(features.dimension == 128 && features.count == 100 && features.normalized)
             for row in 0..<features.count {
                 var norm: Float = 0
