@@ -153,6 +153,7 @@ public final class PlotCanvas {
 
     /// Writes the canvas as an RGB PNG (atomically).
     public func writePNG(_ path: String) throws {
-        try PNGIO.write(path, pixels: pixels, width: width, height: height, channels: 3)
+        let image = PNGImage(pixels: pixels, width: width, height: height, channels: 3)
+        try AtomicFile.write(path) { try image.write($0) }
     }
 }

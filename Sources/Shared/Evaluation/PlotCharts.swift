@@ -14,13 +14,19 @@ public enum PlotCharts {
         // curves are clipped to the frame.
         var lowest = 1.0
         for curve in curves where !curve.values.isEmpty {
-            let start = min(curve.values.count - 1, max(0, Int((0.02 * Double(curve.values.count)).rounded(.up)) - 1))
+            let skipped = Int((0.02 * Double(curve.values.count)).rounded(.up))
+            let start: Int = min(curve.values.count - 1, max(0, skipped - 1))
             for value in curve.values[start...] { lowest = min(lowest, Double(value)) }
         }
-        let step = [0.01, 0.02, 0.05, 0.1, 0.2].first { (1 - (lowest / $0).rounded(.down) * $0) / $0 <= 8 } ?? 0.2
+        let steps: [Double] = [0.01, 0.02, 0.05, 0.1, 0.2]
+        let step: Double = steps.first { (step: Double) -> Bool in
+            let floor: Double = (lowest / step).rounded(.down) * step
+            return (1 - floor) / step <= 8
+        } ?? 0.2
         var yMin = max(0, ((lowest - step / 4) / step).rounded(.down) * step)
         if yMin >= 1 { yMin = 1 - step }
-        let yMax = 1.0
+        // A little headroom so that a curve at 100% is not hidden under the frame.
+        let yMax = 1 + step / 5
         func px(_ coverage: Double) -> Double { Double(left) + coverage * Double(plotWidth) }
         func py(_ accuracy: Double) -> Double { Double(bottom) - (accuracy - yMin) / (yMax - yMin) * Double(plotHeight) }
 
@@ -31,7 +37,7 @@ public enum PlotCharts {
             canvas.fill(x: x, y: bottom, width: 1, height: 6, .axis)
             canvas.text("\(tick * 10)%", x: x, y: bottom + 12, horizontal: .center)
         }
-        let tickCount = Int(((yMax - yMin) / step).rounded())
+        let tickCount = Int(((1 - yMin) / step).rounded())
         for tick in 0...tickCount {
             let value = yMin + Double(tick) * step
             let y = Int(py(value).rounded())
@@ -161,7 +167,7 @@ public enum PlotCharts {
         for tick in 0...4 {
             let y = top + barHeight - 1 - tick * (barHeight - 1) / 4
             canvas.fill(x: barX + barWidth, y: y, width: 4, height: 1, .axis)
-            canvas.text("\(tick * 25)%", x: barX + barWidth + 8, y: y, vertical: .center)
+            canvas.text("\(tick * 25)%", x: barX + barWidth + 10, y: y, vertical: .center)
         }
         canvas.text(title, x: width / 2, y: 16, .black, horizontal: .center)
         canvas.text("colour: share of the true class", x: width / 2, y: 44, PlotColor(90, 90, 90), horizontal: .center)

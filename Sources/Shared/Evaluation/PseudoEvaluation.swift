@@ -114,8 +114,7 @@ public struct PseudoEvaluation {
 
     static func checkParent(of path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard directoryExists(directory) else {
             throw MTError.badInput(path, nil, "output directory \(directory) does not exist")
         }
     }

@@ -8,8 +8,7 @@ public enum AtomicFile {
     public static func write(_ path: String, _ body: (String) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard directoryExists(directory) else {
             throw MTError.badInput(path, nil, "output directory \(directory) does not exist")
         }
         let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
