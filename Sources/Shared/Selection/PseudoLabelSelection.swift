@@ -154,7 +154,8 @@ public struct PseudoLabelSelection: Sendable {
             let count = min(ranked.count, Int((ratio * Double(ranked.count) + 1e-9).rounded(.down)))
             return Array(ranked.prefix(count))
         case .threshold(let threshold):
-            return ranked.filter { confidence[$0] >= threshold }
+            // Compared in float32, the precision confidences are stored in, so that 0.7 keeps a stored 0.7.
+            return ranked.filter { Float(confidence[$0]) >= Float(threshold) }
         case .perClassTop(let perClass), .reliable(let perClass):
             var taken = [Int](repeating: 0, count: classes)
             return ranked.filter { row in

@@ -53,7 +53,7 @@ public struct SinkhornKnopp: Sendable {
                         for c in 0..<classes { largest = max(largest, p[base + c]) }
                         guard largest > 0 else { continue }
                         for c in 0..<classes {
-                            let ratio = Double(p[base + c] / largest)
+                            let ratio = Double(p[base + c]) / Double(largest)
                             k[base + c] = lambda == 1 ? ratio : (ratio > 0 ? pow(ratio, lambda) : 0)
                         }
                     }
