@@ -65,8 +65,10 @@ public final class PlotCanvas {
     }
 
     public func fill(x: Int, y: Int, width w: Int, height h: Int, _ color: PlotColor) {
-        for row in max(0, y)..<min(height, y + h) {
-            for column in max(0, x)..<min(width, x + w) { blend(x: column, y: row, color) }
+        let top = max(0, y), bottom = min(height, y + h), left = max(0, x), right = min(width, x + w)
+        guard top < bottom, left < right else { return }
+        for row in top..<bottom {
+            for column in left..<right { blend(x: column, y: row, color) }
         }
     }
 
