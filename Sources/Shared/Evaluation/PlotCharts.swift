@@ -25,10 +25,11 @@ public enum PlotCharts {
         } ?? 0.2
         var yMin = max(0, ((lowest - step / 4) / step).rounded(.down) * step)
         if yMin >= 1 { yMin = 1 - step }
-        // A little headroom so that a curve at 100% is not hidden under the frame.
-        let yMax = 1 + step / 5
+        // A little room beyond the outer ticks so that a curve at 100% (or at the lowest tick) is not
+        // hidden under the frame.
+        let yMax = 1 + step / 5, yLow = yMin - step / 5
         func px(_ coverage: Double) -> Double { Double(left) + coverage * Double(plotWidth) }
-        func py(_ accuracy: Double) -> Double { Double(bottom) - (accuracy - yMin) / (yMax - yMin) * Double(plotHeight) }
+        func py(_ accuracy: Double) -> Double { Double(bottom) - (accuracy - yLow) / (yMax - yLow) * Double(plotHeight) }
 
         // Grid, ticks and tick labels.
         for tick in 0...10 {
@@ -49,7 +50,6 @@ public enum PlotCharts {
 
         // Curves, sampled twice per pixel column.
         let samples = plotWidth * 2
-        var drawn: [[(x: Double, y: Double)]] = []
         for (index, curve) in curves.enumerated() where !curve.values.isEmpty {
             let n = curve.values.count
             let points = (0...samples).map { i -> (x: Double, y: Double) in
@@ -59,7 +59,6 @@ public enum PlotCharts {
             }
             canvas.polyline(points, lineWidth: 2.5, PlotColor.cycle[index % PlotColor.cycle.count],
                             clip: (left + 1, top + 1, plotWidth - 1, plotHeight - 1))
-            drawn.append(points)
         }
 
         // Legend in the corner that covers the fewest curve points.
@@ -70,7 +69,9 @@ public enum PlotCharts {
         let inset = 14
         let corners = [(left + inset, bottom - inset - boxHeight), (right - inset - boxWidth, bottom - inset - boxHeight),
                        (right - inset - boxWidth, top + inset), (left + inset, top + inset)]
-        let best = corners.min { a, b in hidden(drawn, a, boxWidth, boxHeight) < hidden(drawn, b, boxWidth, boxHeight) }!
+        let best = corners.min { a, b in
+            covered(canvas, a, boxWidth, boxHeight) < covered(canvas, b, boxWidth, boxHeight)
+        }!
         if !labels.isEmpty {
             for y in best.1..<(best.1 + boxHeight) {
                 for x in best.0..<(best.0 + boxWidth) { canvas.blend(x: x, y: y, .white, alpha: 0.9) }
@@ -92,13 +93,17 @@ public enum PlotCharts {
         return canvas
     }
 
-    /// How many curve points fall inside a legend box at `corner`.
-    private static func hidden(_ curves: [[(x: Double, y: Double)]], _ corner: (Int, Int), _ width: Int, _ height: Int) -> Int {
-        let x0 = Double(corner.0 - 4), x1 = Double(corner.0 + width + 4)
-        let y0 = Double(corner.1 - 4), y1 = Double(corner.1 + height + 4)
-        return curves.reduce(0) { total, points in
-            total + points.filter { $0.x >= x0 && $0.x <= x1 && $0.y >= y0 && $0.y <= y1 }.count
+    /// How many curve pixels (anything but background and grid) a legend box at `corner` would cover.
+    private static func covered(_ canvas: PlotCanvas, _ corner: (Int, Int), _ width: Int, _ height: Int) -> Int {
+        var count = 0
+        for y in max(0, corner.1)..<min(canvas.height, corner.1 + height) {
+            for x in max(0, corner.0)..<min(canvas.width, corner.0 + width) {
+                let base = (y * canvas.width + x) * 3
+                let pixel = PlotColor(canvas.pixels[base], canvas.pixels[base + 1], canvas.pixels[base + 2])
+                if pixel != .white && pixel != .grid { count += 1 }
+            }
         }
+        return count
     }
 
     static func percent(_ value: Double, step: Double) -> String {
