@@ -75,8 +75,13 @@ extension TestSupport {
     /// Runs a built tool with `arguments` and returns its exit status and output.
     @discardableResult
     public static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
+        try execute(binDirectory + "/" + tool, arguments, environment: environment)
+    }
+
+    /// Runs an executable and collects its exit status and output.
+    static func execute(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binDirectory + "/" + tool)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
@@ -95,5 +100,24 @@ extension TestSupport {
         process.waitUntilExit()
         return ToolResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                           stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+extension TestSupport {
+    /// A Python with h5py and numpy: `MT_PYTHON`, else the repository's `.venv` (made by `make python`),
+    /// else `python3`. Nil, after printing why the caller skips, when none can import h5py.
+    public static let pythonWithH5py: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        let candidates = [environment["MT_PYTHON"], repositoryRoot + "/.venv/bin/python", "/usr/bin/python3"].compactMap { $0 }
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
+            if let result = try? runPython(candidate, "import h5py, numpy"), result.status == 0 { return candidate }
+        }
+        skip("no Python with h5py and numpy (run `make python` or set MT_PYTHON); h5py interop not checked")
+        return nil
+    }()
+
+    /// Runs a Python script given as text.
+    public static func runPython(_ python: String, _ script: String) throws -> ToolResult {
+        try execute(python, ["-c", script])
     }
 }

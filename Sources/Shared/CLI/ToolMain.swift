@@ -4,7 +4,11 @@ import Foundation
 /// Runs a tool's root command and maps failures to the toolkit's conventions: one line on stderr
 /// prefixed with the tool name; exit 2 for bad input or usage, 1 for internal failures.
 public enum ToolMain {
+    /// When the tool started; artifacts record the time since as `mt_elapsed_seconds`.
+    public static let launchTime = Date()
+
     public static func run<Command: ParsableCommand>(_: Command.Type) -> Never {
+        _ = launchTime
         let tool = Provenance.current.tool
         do {
             var command = try Command.parseAsRoot()
