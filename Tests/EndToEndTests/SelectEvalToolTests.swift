@@ -77,6 +77,46 @@ import TestSupport
         }
     }
 
+    /// Real digits: PCA features and a 3-per-class split from the tools, soft nearest-labelled-neighbour
+    /// pseudo-labels computed here, then selection and evaluation. Confidence must rank: the selected
+    /// most confident half is more accurate than all pseudo-labels, and the AUC exceeds the accuracy.
+    @Test func realMNISTSubset() throws {
+        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+        try TestSupport.withTemporaryDirectory { dir in
+            for (tool, arguments) in [("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "2000", "-o", dir + "/train.h5"]),
+                                      ("mt-features", ["extract", dir + "/train.h5", "--model", "pca:32", "-o", dir + "/pca.h5"]),
+                                      ("mt-select", ["split", dir + "/pca.h5", "--per-class", "3", "--seed", "0", "-o", dir + "/split.h5"])] {
+                let result = try TestSupport.run(tool, arguments + ["-q"])
+                #expect(result.status == 0, "\(result.stderr)")
+            }
+            let features = try Features.read(dir + "/pca.h5"), split = try Split.read(dir + "/split.h5")
+            let (n, d, c) = (features.count, features.dimension, 10)
+            var probs = [Float](repeating: 0, count: n * c)
+            for sample in 0..<n {
+                for (index, label) in zip(split.labeled, split.labeledLabels) {
+                    let similarity = (0..<d).reduce(Float(0)) { $0 + features.values[sample * d + $1] * features.values[index * d + $1] }
+                    probs[sample * c + Int(label)] += exp(similarity / 0.1)
+                }
+                let total = probs[(sample * c)..<((sample + 1) * c)].reduce(0, +)
+                for k in 0..<c { probs[sample * c + k] /= total }
+            }
+            let labels = (0..<n).map { s in Int32((0..<c).max { probs[s * c + $0] < probs[s * c + $1] }!) }
+            try PseudoLabels(probs: probs, labels: labels, confidence: (0..<n).map { probs[$0 * c + Int(labels[$0])] },
+                             count: n, classCount: c, labeled: split.labeled, labeledLabels: split.labeledLabels, method: "test")
+                .write(dir + "/pseudo.h5", inputs: [])
+            #expect(try TestSupport.run("mt-select", ["pseudo", dir + "/pseudo.h5", "--ratio", "0.5", "-q", "-o", dir + "/sel.h5"]).status == 0)
+            let eval = try TestSupport.run("mt-eval", ["pseudo", dir + "/pseudo.h5", dir + "/sel.h5", "--truth", dir + "/train.h5",
+                                                       "-o", dir + "/eval.h5", "--plot", dir + "/plots"])
+            #expect(eval.status == 0, "\(eval.stderr)")
+            let runs = try MetricsFile.read(dir + "/eval.h5")
+            let all = runs[0].scalar("accuracy")!, top = runs[1].scalar("accuracy")!
+            #expect(runs[0].scalar("evaluated") == 1970 && runs[1].scalar("evaluated") == 985)
+            #expect(all > 0.5 && top > all && runs[0].scalar("auc")! > all, "accuracy \(all), top half \(top)")
+            #expect(runs[0].classNames == (0..<10).map(String.init))
+            #expect(try PNGImage.read(dir + "/plots/confusion-pseudo.png").width > 300)
+        }
+    }
+
     @Test func helpShowsExamples() throws {
         let select = try TestSupport.run("mt-select", ["pseudo", "--help"])
         #expect(select.status == 0 && select.stdout.contains("mt-select pseudo knn.h5 --ratio 0.5 -o train-set.h5"))
