@@ -155,6 +155,10 @@ import TestSupport
             try expectRefused("mt-eval", ["pseudo", dir + "/knn.h5", "--truth", dir + "/truth.h5", "--json", dir + "/nodir/e.json"],
                               in: dir, mentioning: "output directory \(dir)/nodir does not exist")
 
+            try Data().write(to: URL(fileURLWithPath: dir + "/afile"))
+            try expectRefused("mt-eval", ["pseudo", dir + "/knn.h5", "--truth", dir + "/truth.h5", "--plot", dir + "/afile", "-o", dir + "/e.h5"],
+                              in: dir, mentioning: "afile: is a file, expected a directory for --plot")
+
             let badLabels = try H5File.create(dir + "/badlabels.h5")
             try badLabels.write("/probs", [Float](repeating: 0.5, count: 4), shape: [2, 2])
             try badLabels.write("/labels", [Int32(0), 5])

@@ -40,7 +40,10 @@ public struct PseudoEvaluation {
             throw MTError.usage("--name given \(names.count) times for \(inputs.count) inputs; give one per input or none")
         }
         for path in [json, output].compactMap({ $0 }) { try Self.checkParent(of: path) }
-        if let plotDirectory { try Self.checkParent(of: plotDirectory) }
+        if let plotDirectory {
+            try Self.checkParent(of: plotDirectory)
+            if fileExists(plotDirectory) { throw MTError.badInput(plotDirectory, nil, "is a file, expected a directory for --plot") }
+        }
         let truth = try Self.readTruth(self.truth)
         let runNames = Self.uniqueNames(names.isEmpty ? inputs.map(Self.defaultName) : names)
         var runs: [MetricsRun] = []

@@ -45,7 +45,7 @@ public enum SelectionWeighting: String, CaseIterable, Sendable, ExpressibleByArg
 /// The class prior Sinkhorn-Knopp balances towards.
 public enum SelectionPrior: String, CaseIterable, Sendable, ExpressibleByArgument {
     case uniform
-    /// The class frequencies of the labelled set.
+    /// The class frequencies of the labelled set (a class without labelled samples gets no mass).
     case labeled
 }
 
