@@ -11,7 +11,7 @@ struct Pseudo: ParsableCommand {
 
         Examples:
           mt-select pseudo knn.h5 --ratio 0.5 -o train-set.h5
-          mt-select pseudo knn.h5 --per-class-top 1000 --balance sinkhorn --prior labeled -o train-set.h5
+          mt-select pseudo knn.h5 --per-class-top 500 --balance sinkhorn -o top.h5
           mt-select pseudo ncut.h5 --threshold 0.9 --weights nc -o train-set.h5
         """)
 
@@ -35,13 +35,13 @@ struct Pseudo: ParsableCommand {
     @Option(help: "Keep the n most reliable samples (largest top-two margin) of each class (ReLaB-style).")
     var reliable: Int?
 
-    @Option(help: "Training weight of pseudo-labelled samples: confidence, uniform, or nc (the method's /weights).")
+    @Option(help: "Training weight of pseudo-labelled samples (nc: the method's own /weights).")
     var weights: SelectionWeighting = .confidence
 
-    @Option(help: "Rebalance class marginals before choosing: none or sinkhorn.")
+    @Option(help: "Rebalance the class marginals to the prior before choosing.")
     var balance: Balance = .none
 
-    @Option(help: "Class prior for --balance sinkhorn: uniform, or labeled (frequencies of the labelled set).")
+    @Option(help: "Class prior for --balance sinkhorn (labeled: class frequencies of the labelled set).")
     var prior: SelectionPrior = .uniform
 
     @Option(help: "Sinkhorn power applied to the probabilities first (1 = as given; self-label uses 25).")
