@@ -12,7 +12,7 @@ THREADS          ?=
 MT_FLAGS         ?= -q $(if $(THREADS),--threads $(THREADS))
 
 # --- stage variables ------------------------------------------------------------------------------
-METRIC           ?= pca#            pixels | pca | imported:FILE.h5
+METRIC           ?= pca#            pixels | pca | imported:FILE.h5 | model:CHECKPOINT.h5
 PCA_DIM          ?= 50
 PCA_WHITEN       ?= no#             yes | no
 K                ?= 20#             neighbours in the kNN graph (spread, ncut)
@@ -30,8 +30,10 @@ TRAIN_FLAGS      ?=
 ROOT        := $(OUT)/$(DATASET)$(if $(LIMIT),-first$(LIMIT))
 DATA        := $(ROOT)/data
 IMPORTED     = $(patsubst imported:%,%,$(METRIC))
+CHECKPOINT   = $(patsubst model:%,%,$(METRIC))
 METRIC_TAG  := $(strip $(if $(filter pca,$(METRIC)),pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w),\
-                  $(if $(filter imported:%,$(METRIC)),imported-$(basename $(notdir $(IMPORTED))),$(METRIC))))
+                  $(if $(filter imported:%,$(METRIC)),imported-$(basename $(notdir $(IMPORTED))),\
+                  $(if $(filter model:%,$(METRIC)),model-$(basename $(notdir $(CHECKPOINT))),$(METRIC)))))
 MDIR        := $(ROOT)/$(METRIC_TAG)
 TRAIN_FEATURES := $(MDIR)/features-train.h5
 TEST_FEATURES  := $(MDIR)/features-test.h5
@@ -75,6 +77,13 @@ $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-train.h5: $(DA
 
 $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-test.h5: $(DATA)/test.h5 $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-train.h5
 	$(MT_BIN)/mt-features extract $< --model pca:$(word 2,$^) $(MT_FLAGS) -o $@
+
+ifneq ($(filter model:%,$(METRIC)),)
+# A trained network (mt-train, or a PyTorch model converted with tools/torch2h5.py) embeds the images.
+$(MDIR)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT)
+	@mkdir -p $(@D)
+	$(MT_BIN)/mt-features extract $< --model $(CHECKPOINT) $(MT_FLAGS) -o $@
+endif
 
 ifneq ($(filter imported:%,$(METRIC)),)
 # Features made elsewhere (h5py, another framework): checked by copying them through the reader.
