@@ -42,62 +42,74 @@ public enum LabelSpreading {
 
         let n = graph.count, classes = split.classCount
         let affinity = normalizedAffinity(graph, gamma: gamma)
-        var seeds = [Float](repeating: 0, count: n * classes)
-        for (sample, label) in zip(split.labeled, split.labeledLabels) { seeds[sample * classes + Int(label)] = 1 }
+        // F rows are padded to a multiple of 8 classes so that a row update is whole SIMD8 vectors.
+        let width = (classes + 7) / 8 * 8
+        let seeds = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
+        var current = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
+        var next = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
+        let chunks = max(1, Parallel.threadCount)
+        let changes = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunks)
+        defer { [seeds, current, next, changes].forEach { $0.deallocate() } }
+        seeds.initialize(repeating: 0, count: n * width)
+        for (sample, label) in zip(split.labeled, split.labeledLabels) { seeds[sample * width + Int(label)] = 1 }
+        current.update(from: seeds, count: n * width)
 
-        var current = seeds
-        var next = [Float](repeating: 0, count: n * classes)
         var done = 0
         var converged = false
         let progress = Progress("spread", total: iterations, unit: "iterations")
-        let chunks = max(1, Parallel.threadCount)
-        var changes = [Float](repeating: 0, count: chunks), largest = [Float](repeating: 0, count: chunks)
-        while done < iterations && !converged {
-            current.withUnsafeBufferPointer { f in
-                next.withUnsafeMutableBufferPointer { out in
-                    changes.withUnsafeMutableBufferPointer { changes in
-                        largest.withUnsafeMutableBufferPointer { largest in
-                            let a = Float(alpha), b = Float(1 - alpha)
-                            Parallel.forEachChunk(chunks) { chunkRange in
-                                for chunk in chunkRange {
-                                    var change: Float = 0, top: Float = 0
-                                    for row in (chunk * n / chunks)..<((chunk + 1) * n / chunks) {
-                                        let o = out.baseAddress! + row * classes
-                                        for c in 0..<classes { o[c] = 0 }
-                                        for e in affinity.offsets[row]..<affinity.offsets[row + 1] {
-                                            let w = affinity.weights[e], source = f.baseAddress! + Int(affinity.columns[e]) * classes
-                                            for c in 0..<classes { o[c] += w * source[c] }
-                                        }
-                                        for c in 0..<classes {
-                                            let value = a * o[c] + b * seeds[row * classes + c]
-                                            change = max(change, abs(value - f[row * classes + c]))
-                                            top = max(top, value)
-                                            o[c] = value
-                                        }
+        let a = SIMD8<Float>(repeating: Float(alpha)), b = SIMD8<Float>(repeating: Float(1 - alpha))
+        affinity.withPointers { offsets, columns, weights in
+            while done < iterations && !converged {
+                let f = UnsafePointer(current), out = next
+                Parallel.forEachChunk(chunks) { chunkRange in
+                    for chunk in chunkRange {
+                        var change: Float = 0, top: Float = 0
+                        for row in (chunk * n / chunks)..<((chunk + 1) * n / chunks) {
+                            // Up to 16 classes (one cache line per neighbour) in two registers; more
+                            // classes take one pass over the neighbours per 16.
+                            for block in stride(from: 0, to: width, by: 16) {
+                                let pair = block + 8 < width
+                                var low = SIMD8<Float>(repeating: 0), high = SIMD8<Float>(repeating: 0)
+                                for e in offsets[row]..<offsets[row + 1] {
+                                    let w = SIMD8<Float>(repeating: weights[e])
+                                    let source = UnsafeRawPointer(f + Int(columns[e]) * width + block)
+                                    low += w * source.loadUnaligned(as: SIMD8<Float>.self)
+                                    if pair { high += w * source.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) }
+                                }
+                                for offset in stride(from: 0, to: pair ? 16 : 8, by: 8) {
+                                    let at = row * width + block + offset
+                                    let sum = offset == 0 ? low : high
+                                    let value = a * sum + b * UnsafeRawPointer(seeds + at).loadUnaligned(as: SIMD8<Float>.self)
+                                    UnsafeMutableRawPointer(out + at).storeBytes(of: value, as: SIMD8<Float>.self)
+                                    for lane in 0..<8 {
+                                        change = max(change, abs(value[lane] - f[at + lane]))
+                                        top = max(top, value[lane])
                                     }
-                                    changes[chunk] = change
-                                    largest[chunk] = top
                                 }
                             }
                         }
+                        changes[2 * chunk] = change
+                        changes[2 * chunk + 1] = top
                     }
                 }
+                swap(&current, &next)
+                done += 1
+                progress.advance()
+                let change = (0..<chunks).map { changes[2 * $0] }.max()!, top = (0..<chunks).map { changes[2 * $0 + 1] }.max()!
+                converged = Double(change) <= tolerance * Double(top)
             }
-            swap(&current, &next)
-            done += 1
-            progress.advance()
-            converged = Double(changes.max()!) <= tolerance * Double(largest.max()!)
         }
         progress.finish()
 
+        var distributions = [Float](repeating: 0, count: n * classes)
         for row in 0..<n {
-            let total = (0..<classes).reduce(Float(0)) { $0 + current[row * classes + $1] }
+            let total = (0..<classes).reduce(Float(0)) { $0 + current[row * width + $1] }
             for c in 0..<classes {
-                current[row * classes + c] = total > 0 ? current[row * classes + c] / total : 1 / Float(classes)
+                distributions[row * classes + c] = total > 0 ? current[row * width + c] / total : 1 / Float(classes)
             }
         }
         let labels = PseudoLabels.fromDistributions(
-            current, count: n, split: split, method: "spread",
+            distributions, count: n, split: split, method: "spread",
             parameters: ["alpha": .double(alpha), "gamma": .double(gamma), "max_iterations": .int(iterations),
                          "tolerance": .double(tolerance), "iterations": .int(done), "converged": .int(converged ? 1 : 0),
                          "k": .int(graph.k)])
@@ -110,6 +122,14 @@ public enum LabelSpreading {
         var offsets: [Int]
         var columns: [Int32]
         var weights: [Float]
+
+        func withPointers<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Int32>, UnsafePointer<Float>) throws -> R) rethrows -> R {
+            try offsets.withUnsafeBufferPointer { o in
+                try columns.withUnsafeBufferPointer { c in
+                    try weights.withUnsafeBufferPointer { w in try body(o.baseAddress!, c.baseAddress!, w.baseAddress!) }
+                }
+            }
+        }
     }
 
     static func normalizedAffinity(_ graph: KNNGraph, gamma: Double) -> SparseRows {
