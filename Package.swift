@@ -24,8 +24,9 @@ let package = Package(
             dependencies: ["CHDF5", "CBLAS", "CZlib", "CPNG",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: release),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Shared"]),
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport", "CZlib"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Shared", "TestSupport"]),
     ] + tools.map {
         .executableTarget(
             name: $0,

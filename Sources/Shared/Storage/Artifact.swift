@@ -54,7 +54,11 @@ public final class ArtifactWriter {
         try file.setAttribute("mt_inputs", .strings(inputs))
     }
 
-    public func commit() throws { try output.commit() }
+    /// Stamps the time the tool has run so far (`mt_elapsed_seconds`) and renames the file into place.
+    public func commit() throws {
+        try file.setAttribute("mt_elapsed_seconds", (Date().timeIntervalSince(ToolMain.launchTime) * 1000).rounded() / 1000)
+        try output.commit()
+    }
 }
 
 /// One dimension of an expected shape: a fixed size, or a name that must take the same value in every

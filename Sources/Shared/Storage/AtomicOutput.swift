@@ -85,6 +85,12 @@ enum TemporaryFiles {
     private static func installHandlers() {
         guard !installed else { return }
         installed = true
+        // A parent may have spawned us with these signals blocked (test runners do); unblock them on this
+        // thread so an interrupt reaches the handler instead of waiting until exit.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber) { received in
                 TemporaryFiles.removeAll()

@@ -101,22 +101,26 @@ extension H5File {
     private func readSlab<T: H5Element>(_ name: String, rows: Range<Int>, shape: [Int], into buffer: UnsafeMutableBufferPointer<T>) throws {
         let dataset = H5Dopen2(id, name, hid_t(H5P_DEFAULT))
         defer { H5Dclose(dataset) }
-        let status: herr_t
-        if shape.isEmpty {
-            status = H5Dread(dataset, T.h5MemoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), buffer.baseAddress)
-        } else {
-            let fileSpace = H5Dget_space(dataset)
-            defer { H5Sclose(fileSpace) }
-            var start = [hsize_t](repeating: 0, count: shape.count)
-            var count = shape.map { hsize_t($0) }
-            start[0] = hsize_t(rows.lowerBound)
-            count[0] = hsize_t(rows.count)
-            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, count, nil)
-            let memorySpace = H5Screate_simple(Int32(count.count), count, nil)
-            defer { H5Sclose(memorySpace) }
-            status = H5Dread(dataset, T.h5MemoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), buffer.baseAddress)
+        let blockShape = shape.isEmpty ? [] : [rows.count] + shape.dropFirst()
+        let status = Self.withRowSelection(dataset, firstRow: rows.lowerBound, shape: blockShape) { memorySpace, fileSpace in
+            H5Dread(dataset, T.h5MemoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), buffer.baseAddress)
         }
         guard status >= 0 else { throw MTError.badInput(path, name, "cannot read dataset (corrupt or truncated file?)") }
+    }
+
+    /// Calls `body(memorySpace, fileSpace)` with a selection of the block of `shape` whose first row is
+    /// `firstRow` (the whole dataset for a scalar), for H5Dread/H5Dwrite.
+    private static func withRowSelection(_ dataset: hid_t, firstRow: Int, shape: [Int], _ body: (hid_t, hid_t) -> herr_t) -> herr_t {
+        guard !shape.isEmpty else { return body(hid_t(H5S_ALL), hid_t(H5S_ALL)) }
+        let fileSpace = H5Dget_space(dataset)
+        defer { H5Sclose(fileSpace) }
+        var start = [hsize_t](repeating: 0, count: shape.count)
+        start[0] = hsize_t(firstRow)
+        let count = shape.map { hsize_t($0) }
+        H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, count, nil)
+        let memorySpace = H5Screate_simple(Int32(count.count), count, nil)
+        defer { H5Sclose(memorySpace) }
+        return body(memorySpace, fileSpace)
     }
 
     // MARK: Writing
@@ -172,19 +176,8 @@ extension H5File {
         let dataset = H5Dopen2(id, name, hid_t(H5P_DEFAULT))
         guard dataset >= 0 else { throw MTError.failure("\(path): no dataset \(name) to write") }
         defer { H5Dclose(dataset) }
-        let status: herr_t
-        if shape.isEmpty {
-            status = H5Dwrite(dataset, T.h5MemoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), values.baseAddress)
-        } else {
-            let fileSpace = H5Dget_space(dataset)
-            defer { H5Sclose(fileSpace) }
-            var start = [hsize_t](repeating: 0, count: shape.count)
-            start[0] = hsize_t(row)
-            let count = shape.map { hsize_t($0) }
-            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, count, nil)
-            let memorySpace = H5Screate_simple(Int32(count.count), count, nil)
-            defer { H5Sclose(memorySpace) }
-            status = H5Dwrite(dataset, T.h5MemoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), values.baseAddress)
+        let status = Self.withRowSelection(dataset, firstRow: row, shape: shape) { memorySpace, fileSpace in
+            H5Dwrite(dataset, T.h5MemoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), values.baseAddress)
         }
         guard status >= 0 else { throw MTError.failure("\(path): cannot write \(name) (disk full?)") }
     }

@@ -1,0 +1,58 @@
+# mt: the two commands a new user needs are `make demo` and `make test` (see README.md).
+# Everything else here is what they are made of.
+
+SWIFT      ?= swift
+BUILD_DIR  ?= .build
+BIN        := $(BUILD_DIR)/release
+MNIST_DIR  ?= ../shared/datasets/mnist
+OUT        ?= out
+VENV       ?= .venv
+PYTHON     := $(VENV)/bin/python
+DEBIAN_PACKAGES := libhdf5-dev libopenblas-dev liblapacke-dev libpng-dev zlib1g-dev pkg-config hdf5-tools python3-venv
+
+.PHONY: all setup build test demo table python clean
+
+all: build
+
+# Installs the Debian packages mt needs, only those missing (needs root or sudo).
+setup:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$(echo $$missing)"; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "mt needs the Swift toolchain (6.0 or newer) on PATH: https://www.swift.org/install/linux/"; exit 1; }
+
+build: setup
+	$(SWIFT) build -c release --build-path $(BUILD_DIR)
+
+# A small Python environment for the interoperability tests (h5py, numpy). Without network access
+# those tests skip with a message.
+python: $(VENV)/.ready
+$(VENV)/.ready:
+	@python3 -m venv $(VENV) && $(PYTHON) -m pip install -q numpy h5py && touch $@ \
+	  || echo "note: could not set up $(VENV) (h5py interop tests will skip)"
+
+# Unit and end-to-end tests, in the release configuration the tools ship in. Serial: the Debian HDF5
+# library is not thread-safe and the tests share it in one process.
+test: build python
+	MT_BIN_DIR=$(abspath $(BIN)) MT_PYTHON=$(abspath $(PYTHON)) MNIST_DIR=$(abspath $(MNIST_DIR)) \
+	  $(SWIFT) test -c release --build-path $(BUILD_DIR) --no-parallel
+
+# The main job: the MNIST pipeline from import to test accuracy, with a summary at the end.
+demo: build
+	@if [ ! -f "$(MNIST_DIR)/train-images-idx3-ubyte.gz" ]; then \
+	  echo "MNIST not found in $(MNIST_DIR)."; \
+	  echo "Download the four files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,"; \
+	  echo "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from the MNIST database"; \
+	  echo "(yann.lecun.com/exdb/mnist or any mirror) into a folder, then run: make demo MNIST_DIR=that/folder"; \
+	  exit 2; fi
+	@$(MAKE) --no-print-directory -f pipelines/mnist.mk MT_BIN=$(abspath $(BIN)) MNIST_DIR=$(abspath $(MNIST_DIR)) OUT=$(OUT) demo
+
+# The paper's table, regenerated: label counts x propagation methods x seeds.
+table: build
+	@$(MAKE) --no-print-directory -f pipelines/mnist.mk MT_BIN=$(abspath $(BIN)) MNIST_DIR=$(abspath $(MNIST_DIR)) OUT=$(OUT) table
+
+clean:
+	rm -rf $(BUILD_DIR) $(OUT)

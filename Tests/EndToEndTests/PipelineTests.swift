@@ -1,0 +1,95 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// Runs the Make pipelines on small real data through every stage and every propagation method.
+@Suite(.serialized) struct PipelineTests {
+    static let pipelines = TestSupport.repositoryRoot + "/pipelines"
+
+    func make(_ pipeline: String, _ variables: [String], _ targets: [String], question: Bool = false) throws -> ToolResult {
+        try TestSupport.execute("/usr/bin/env", ["make", "--no-print-directory", "-f", "\(Self.pipelines)/\(pipeline)"]
+            + (question ? ["-q"] : []) + ["MT_BIN=\(TestSupport.binDirectory)"] + variables + targets)
+    }
+
+    func kind(_ path: String) throws -> String? { try H5File.open(path).stringAttribute("mt_kind") }
+
+    func modificationDate(_ path: String) throws -> Date {
+        try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date
+    }
+
+    @Test func mnistSubsetThroughEveryStageAndPropagation() throws {
+        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+        try TestSupport.withTemporaryDirectory { out in
+            let common = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "LABELS_PER_CLASS=5", "EIGENPAIRS=30", "EPOCHS=1"]
+            let root = out + "/mnist-first1000"
+            for propagation in ["knn", "spread", "ncut"] {
+                let variables = common + ["PROPAGATION=\(propagation)"]
+                let run = try make("mnist.mk", variables, ["evaluate"])
+                #expect(run.status == 0, "\(propagation): \(run.stderr)")
+                #expect(try make("mnist.mk", variables, ["evaluate"], question: true).status == 0,
+                        "\(propagation): a second make would redo work")
+            }
+            let stage = root + "/pca50"
+            #expect(try kind(root + "/data/train.h5") == "dataset")
+            #expect(try kind(root + "/splits/split-n5-s0.h5") == "split")
+            #expect(try kind(stage + "/features-train.h5") == "features")
+            #expect(try kind(stage + "/graph-k20.h5") == "graph")
+            #expect(try kind(stage + "/eigen-k20-n30.h5") == "eigen")
+            for method in ["knn", "spread-k20", "ncut-k20-n30"] {
+                let run = "\(stage)/\(method)/n5-s0"
+                #expect(try kind(run + "/pseudo.h5") == "pseudo-labels")
+                #expect(try kind(run + "/select-ratio0.5-confidence/selection.h5") == "selection")
+                #expect(try kind(run + "/select-ratio0.5-confidence/mnist-cnn-e1/model.h5") == "checkpoint")
+                let metrics = try Data(contentsOf: URL(fileURLWithPath: run + "/pseudo-metrics.json"))
+                #expect(try JSONSerialization.jsonObject(with: metrics) is [String: Any])
+                #expect(FileManager.default.fileExists(atPath: run + "/select-ratio0.5-confidence/mnist-cnn-e1/test-metrics.json"))
+            }
+
+            // Changing the seed redoes the split and what follows it, nothing before it.
+            let features = try modificationDate(stage + "/features-train.h5")
+            let eigen = try modificationDate(stage + "/eigen-k20-n30.h5")
+            let reseeded = try make("mnist.mk", common + ["PROPAGATION=ncut", "SEED=1"], ["pseudo"])
+            #expect(reseeded.status == 0, "\(reseeded.stderr)")
+            #expect(!reseeded.stdout.contains("mt-features") && !reseeded.stdout.contains("mt-ncut eigen"))
+            #expect(reseeded.stdout.contains("mt-select split") && reseeded.stdout.contains("mt-ncut propagate"))
+            #expect(try modificationDate(stage + "/features-train.h5") == features)
+            #expect(try modificationDate(stage + "/eigen-k20-n30.h5") == eigen)
+            #expect(try kind(stage + "/ncut-k20-n30/n5-s1/pseudo.h5") == "pseudo-labels")
+        }
+    }
+
+    /// CIFAR-format batches whose classes differ in mean colour, so propagation has something to find.
+    func writeCIFARFixture(_ directory: String, recordsPerFile: Int) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var generator = SeededGenerator(seed: 3)
+        for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
+            var bytes: [UInt8] = []
+            for record in 0..<recordsPerFile {
+                let label = record % 10
+                bytes.append(UInt8(label))
+                for channel in 0..<3 {
+                    let mean = 40 + 20 * Float((label + channel * 3) % 10)
+                    for _ in 0..<1024 { bytes.append(UInt8(max(0, min(255, mean + 25 * generator.nextNormal())))) }
+                }
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + name))
+        }
+        try (["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"].joined(separator: "\n") + "\n")
+            .write(toFile: directory + "/batches.meta.txt", atomically: true, encoding: .utf8)
+    }
+
+    @Test func cifar10FixtureThroughPropagation() throws {
+        try TestSupport.withTemporaryDirectory { out in
+            try writeCIFARFixture(out + "/cifar", recordsPerFile: 40)
+            let variables = ["CIFAR_DIR=\(out)/cifar", "OUT=\(out)", "METRIC=pixels", "PROPAGATION=knn", "LABELS_PER_CLASS=2"]
+            let run = try make("cifar10.mk", variables, ["pseudo"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let dataset = try ImageDataset.read(out + "/cifar10/data/train.h5")
+            #expect(dataset.count == 200 && dataset.channels == 3 && dataset.classNames[9] == "truck")
+            let pseudo = try PseudoLabels.read(out + "/cifar10/pixels/knn/n2-s0/pseudo.h5")
+            let correct = zip(pseudo.labels, dataset.labels).filter { $0 == $1 }.count
+            #expect(Double(correct) / 200 > 0.5, "kNN on colour-coded classes should be far above chance")
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Shared
+
+/// Locations and helpers shared by the unit and end-to-end tests.
+public enum TestSupport {
+    /// The repository root (two levels above this file's folder).
+    public static let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// The real MNIST idx files: `MNIST_DIR`, else `../shared/datasets/mnist` beside the repository.
+    /// Tests that need them skip (with a message) when this is nil.
+    public static let mnistDirectory: String? = {
+        let candidates = [ProcessInfo.processInfo.environment["MNIST_DIR"],
+                          repositoryRoot + "/../shared/datasets/mnist"].compactMap { $0 }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/train-images-idx3-ubyte.gz") }
+    }()
+
+    /// Prints why a test is skipping; the caller then returns early (Swift Testing conditions use it too).
+    public static func skip(_ reason: String) {
+        print("SKIPPED: \(reason)")
+    }
+
+    /// The first `count` MNIST training images, or nil (with a printed skip message) without MNIST.
+    public static func mnistTrain(limit count: Int) throws -> ImageDataset? {
+        guard let directory = mnistDirectory else {
+            skip("MNIST not found (set MNIST_DIR or place it in ../shared/datasets/mnist)")
+            return nil
+        }
+        let files = try MNISTImporter.standardFiles(directory: directory, split: "train")
+        return try MNISTImporter.load(images: files.images, labels: files.labels, limit: count, name: "mnist-train")
+    }
+
+    /// A fresh, empty directory, removed by `removeTemporaryDirectory`.
+    public static func makeTemporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "mt-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    public static func removeTemporaryDirectory(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Runs `body` with a temporary directory that is removed afterwards.
+    public static func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
+        let directory = try makeTemporaryDirectory()
+        defer { removeTemporaryDirectory(directory) }
+        return try body(directory)
+    }
+
+    /// Names of the regular files in a directory (hidden ones included: temporaries must not linger).
+    public static func files(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+}
+
+/// The outcome of running one of the built tools.
+public struct ToolResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+extension TestSupport {
+    /// Where the built executables are: `MT_BIN_DIR`, else beside the running test bundle, else the
+    /// package's release or debug build folder.
+    public static let binDirectory: String = {
+        var candidates: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["MT_BIN_DIR"] { candidates.append(explicit) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
+        candidates += [repositoryRoot + "/.build/release", repositoryRoot + "/.build/debug"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0 + "/mt-features") } ?? candidates[0]
+    }()
+
+    /// Runs a built tool with `arguments` and returns its exit status and output.
+    @discardableResult
+    public static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
+        try execute(binDirectory + "/" + tool, arguments, environment: environment)
+    }
+
+    /// Runs an executable and collects its exit status and output.
+    public static func execute(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Drain stderr on another thread while reading stdout, so neither pipe can fill and block the tool.
+        nonisolated(unsafe) var errData = Data()
+        let drained = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            drained.signal()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        process.waitUntilExit()
+        return ToolResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                          stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+extension TestSupport {
+    /// A Python with h5py and numpy: `MT_PYTHON`, else the repository's `.venv` (made by `make python`),
+    /// else `python3`. Nil, after printing why the caller skips, when none can import h5py.
+    public static let pythonWithH5py: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        let candidates = [environment["MT_PYTHON"], repositoryRoot + "/.venv/bin/python", "/usr/bin/python3"].compactMap { $0 }
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
+            if let result = try? runPython(candidate, "import h5py, numpy"), result.status == 0 { return candidate }
+        }
+        skip("no Python with h5py and numpy (run `make python` or set MT_PYTHON); h5py interop not checked")
+        return nil
+    }()
+
+    /// Runs a Python script given as text.
+    public static func runPython(_ python: String, _ script: String) throws -> ToolResult {
+        try execute(python, ["-c", script])
+    }
+}

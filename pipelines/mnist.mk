@@ -1,0 +1,18 @@
+# MNIST pipeline: make -f pipelines/mnist.mk [VARIABLE=value ...] TARGET
+#   targets: demo (everything, then a summary), evaluate, model, select, pseudo, split, features, table
+#   MNIST_DIR: folder with the four idx .gz files; LIMIT=N: only the first N training images (and N/5 test)
+DATASET   := mnist
+MNIST_DIR ?= ../shared/datasets/mnist
+LIMIT     ?=
+
+include $(dir $(lastword $(MAKEFILE_LIST)))mt.mk
+
+$(DATA)/train.h5:
+	@mkdir -p $(@D)
+	$(MT_BIN)/mt-features import mnist $(MNIST_DIR) --split train $(if $(LIMIT),--limit $(LIMIT)) $(MT_FLAGS) -o $@
+
+$(DATA)/test.h5:
+	@mkdir -p $(@D)
+	$(MT_BIN)/mt-features import mnist $(MNIST_DIR) --split test $(if $(LIMIT),--limit $(shell echo $$(( $(LIMIT) / 5 )))) $(MT_FLAGS) -o $@
+
+include $(dir $(lastword $(MAKEFILE_LIST)))report.mk
