@@ -160,12 +160,11 @@ public enum ExactKNN {
             ? UnsafeMutablePointer<Float>.allocate(capacity: plan.databasePanel * d) : nil
         let otherScratch = symmetric && plan.queryPanel < queries.count
             ? UnsafeMutablePointer<Float>.allocate(capacity: plan.queryPanel * d) : nil
-        let tiles = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.threadCount * tile * tile)
+        let tiles = TileBuffers(size: tile * tile)
         defer {
             queryScratch?.deallocate()
             databaseScratch?.deallocate()
             otherScratch?.deallocate()
-            tiles.deallocate()
         }
 
         try BLAS.singleThreaded {
@@ -182,13 +181,12 @@ public enum ExactKNN {
                     let round = max(1, 8 * Parallel.threadCount)
                     for roundStart in stride(from: 0, to: pairs.count, by: round) {
                         let roundPairs = roundStart..<min(pairs.count, roundStart + round)
-                        let slots = SlotPool(Parallel.threadCount)
                         Parallel.forEachTask(roundPairs.count) { task in
                             let (i, j) = pairs[roundPairs.lowerBound + task]
-                            let slot = slots.take()
-                            defer { slots.give(slot) }
+                            let buffer = tiles.take()
+                            defer { tiles.give(buffer) }
                             searchTile(queryBlock, queryStart, queryRows.count, databaseBlock, databaseStart, databaseRows.count,
-                                       i, j, d: d, tile: tile, buffer: tiles + slot * tile * tile,
+                                       i, j, d: d, tile: tile, buffer: buffer,
                                        transposed: symmetric && !(diagonal && i == j), excludeSelf: diagonal && i == j,
                                        selector: selector, locks: locks)
                         }
@@ -278,23 +276,31 @@ public enum ExactKNN {
     }
 }
 
-/// Per-thread tile buffers: a task borrows a free slot for the duration of one tile.
-private final class SlotPool: @unchecked Sendable {
-    private var free: [Int]
+/// Tile buffers for the running tasks: a task borrows one for one tile. Buffers are made on demand, so
+/// there are as many as tiles ever ran at once (the thread count).
+private final class TileBuffers: @unchecked Sendable {
+    private let size: Int
+    private var free: [UnsafeMutablePointer<Float>] = []
+    private var all: [UnsafeMutablePointer<Float>] = []
     private let lock = NSLock()
 
-    init(_ count: Int) { free = Array((0..<count).reversed()) }
+    init(size: Int) { self.size = size }
 
-    func take() -> Int {
+    deinit { all.forEach { $0.deallocate() } }
+
+    func take() -> UnsafeMutablePointer<Float> {
         lock.lock()
         defer { lock.unlock() }
-        return free.removeLast()
+        if let buffer = free.popLast() { return buffer }
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: size)
+        all.append(buffer)
+        return buffer
     }
 
-    func give(_ slot: Int) {
+    func give(_ buffer: UnsafeMutablePointer<Float>) {
         lock.lock()
         defer { lock.unlock() }
-        free.append(slot)
+        free.append(buffer)
     }
 }
 

@@ -179,7 +179,7 @@ extension LabelSpreading {
     public static func run(graph: String, split: String, alpha: Double, iterations: Int, tolerance: Double,
                            gamma: Double, output: String) throws {
         let knn = try KNNGraph.read(graph)
-        let labeled = try Split.read(split, sampleCount: knn.count)
+        let labeled = try Split.read(split)
         let result = try propagate(knn, split: labeled, alpha: alpha, iterations: iterations, tolerance: tolerance, gamma: gamma)
         if !result.converged {
             Console.warn("label spreading did not converge in \(iterations) iterations (tolerance \(tolerance)); raise --iterations")
