@@ -157,6 +157,7 @@ def ncut_labels(eigen_path, split_path, drop=1):
     p = np.sqrt(pd / ratio) - np.sqrt(nd * ratio)
     p /= np.linalg.norm(p, axis=0, keepdims=True)
     logits = (V / lam[None, :]) @ (V.T @ p)
+    logits *= np.sqrt(len(deg)) / np.linalg.norm(logits, axis=0, keepdims=True)
     return logits.argmax(1)
 
 

@@ -40,7 +40,7 @@ struct Eigen: ParsableCommand {
     @Option(help: "Vectors per block of the solver (one sparse product serves a block).")
     var blockSize = 16
 
-    @Option(help: "Solver basis size before a thick restart (default: max(2n, n + 8 blocks)).")
+    @Option(help: "Solver basis size before a thick restart (default: max(2.5n, n + 8 blocks)).")
     var basisSize: Int?
 
     @Option(help: "Give up (with a warning, writing what was reached) after this many restarts.")
@@ -89,8 +89,8 @@ struct Propagate: ParsableCommand {
     @Option(name: [.customShort("T"), .long], help: "Temperature T of the weights and the softmax.")
     var temperature = 1.0
 
-    @Option(help: "Leading eigenpairs to leave out (the first is the trivial constant one).")
-    var skip = 1
+    @Option(help: "Leading eigenpairs to leave out (default: those of eigenvalue 0, one per connected component; the trivial first one for a connected graph, as the reference).")
+    var skip: Int?
 
     @Option(help: "Eigenpairs to use after the skipped ones (default: all in the file).")
     var pairs: Int?

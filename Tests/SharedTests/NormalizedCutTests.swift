@@ -56,6 +56,15 @@ import TestSupport
         #expect(result.parameters["pairs"] == .int(2) && result.parameters["temperature"] == .double(2))
     }
 
+    @Test func leavesOutOnePairPerComponent() throws {
+        var disconnected = eigen
+        disconnected.eigenvalues = [0, 2e-7, 0.5]
+        let result = try NormalizedCut.propagate(disconnected, split: split, splitPath: "s.h5", options: .init())
+        #expect(result.parameters["skip"] == .int(2) && result.parameters["pairs"] == .int(1))
+        let connected = try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: .init())
+        #expect(connected.parameters["skip"] == .int(1) && connected.parameters["pairs"] == .int(2))
+    }
+
     @Test func refusesSplitsAndOptionsItCannotUse() {
         let oneClass = Split(labeled: [0, 3], labeledLabels: [0, 0], unlabeled: [1, 2, 4], sampleCount: 5, classCount: 2)
         #expect(throws: MTError.badInput("s.h5", "/labeled_labels", "expected a labelled sample of every class 0..<2, found none of class 1")) {

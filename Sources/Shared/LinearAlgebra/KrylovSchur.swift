@@ -26,8 +26,6 @@ final class KrylovSchur {
     private let coefficients: UnsafeMutablePointer<Float>
     private let scratch: UnsafeMutablePointer<Float>
     private var random: SeededGenerator
-    var timers = [Double](repeating: 0, count: 6)
-    func now() -> Double { var t = timespec(); clock_gettime(ProcessInfo.processInfo.environment["MT_CPU"] != nil ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
 
     /// Starts the basis with the `known` eigenvectors (as converged Ritz vectors, coupling 0) followed by
     /// a random block orthogonal to them.
@@ -82,12 +80,10 @@ final class KrylovSchur {
     /// the full pass cancelled more than 30% of a column's norm (the DGKS criterion), e.g. in the first
     /// block after a restart, whose product has a component on every kept Ritz vector.
     private func expand() {
-        var t0 = now()
         let p = m + block
         copyColumns(from: v, ld: ld, offset: m, to: x)
         matrix.multiply(x, ldx: block, into: w, ldy: block, width: block)
         products += block
-        timers[0] += now() - t0; t0 = now()
         let norms = blockNorms()
         var total = [Double](repeating: 0, count: p * block)
         project(onto: max(0, m - block)..<p, total: &total)
@@ -96,11 +92,8 @@ final class KrylovSchur {
         let full = blockNorms()
         if (0..<block).contains(where: { full[$0] < 0.7 * local[$0] }) {
             project(onto: 0..<p, total: &total)
-            timers[5] += 1
         }
-        timers[1] += now() - t0; t0 = now()
         let r = orthonormalize(columns: p, norms: norms)
-        timers[2] += now() - t0; t0 = now()
         for i in 0..<p {
             for c in 0..<block { h[i * ld + m + c] = total[i * block + c] }
         }
@@ -123,7 +116,6 @@ final class KrylovSchur {
 
     /// Diagonalises the symmetrised H_m (LAPACK dsyevd) and estimates each Ritz pair's residual.
     func rayleighRitz() -> RitzPairs {
-        let t0 = now(); defer { timers[3] += now() - t0 }
         let k = m
         var s = [Double](repeating: 0, count: k * k)
         for i in 0..<k {
@@ -150,7 +142,6 @@ final class KrylovSchur {
     /// Thick restart: the basis becomes the `keep` leading Ritz vectors followed by the residual block,
     /// and H becomes diag(theta) bordered by the coupling.
     func restart(_ ritz: RitzPairs, keep: Int) {
-        let t0 = now(); defer { timers[4] += now() - t0 }
         let rotated = ritzVectors(ritz, count: keep)
         rotated.withUnsafeBufferPointer { source in
             let source = source.baseAddress!

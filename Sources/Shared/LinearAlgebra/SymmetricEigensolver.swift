@@ -52,7 +52,7 @@ public struct SymmetricEigensolver {
     public var count: Int
     public var tolerance: Double
     public var blockSize: Int
-    /// Basis columns before a restart (default max(2 count, count + 8 blocks)).
+    /// Basis columns before a restart (default max(2.5 count, count + 8 blocks)).
     public var basisSize: Int?
     /// Ritz vectors kept at a restart (default halfway between `count` and `basisSize`).
     public var keep: Int?
@@ -89,19 +89,17 @@ public struct SymmetricEigensolver {
             return finish(matrix, vectors: vectors, restarts: 0, products: 0, converged: true)
         }
         let block = min(blockSize, max(1, n / 4))
-        let basis = max(basisSize ?? max(2 * count, count + 8 * block), count + 2 * block)
+        let basis = max(basisSize ?? max(5 * count / 2, count + 8 * block), count + 2 * block)
         guard basis + 3 * block <= n else { return dense(matrix) }
         let solver = KrylovSchur(matrix: matrix, block: block, basis: basis, seed: seed, known: known)
-        let kept = min(basis - block, max(count + block, keep ?? Int(ProcessInfo.processInfo.environment["MT_KEEP"] ?? "") ?? (count + basis) / 2))
+        let kept = min(basis - block, max(count + block, keep ?? (count + basis) / 2))
         var restarts = 0
         while true {
             solver.fill()
             let ritz = solver.rayleighRitz()
             let converged = (0..<count).count { ritz.residuals[$0] <= tolerance * max(abs(ritz.values[$0]), 1e-6) }
             report(restarts, converged, solver.products)
-            if ProcessInfo.processInfo.environment["MT_PROFILE"] != nil { FileHandle.standardError.write("restart \(restarts) converged \(converged) products \(solver.products) maxres \(ritz.residuals[0..<count].max()!) t \(solver.timers)\n".data(using: .utf8)!) }
             if converged == count || restarts == maxRestarts {
-                if ProcessInfo.processInfo.environment["MT_PROFILE"] != nil { FileHandle.standardError.write("spmm orth inblock rr restart: \(solver.timers)\n".data(using: .utf8)!) }
                 let vectors = solver.ritzVectors(ritz, count: count)
                 return finish(matrix, vectors: vectors, restarts: restarts, products: solver.products,
                               converged: converged == count)

@@ -23,13 +23,13 @@ public enum NormalizedCut {
     /// without a shift-invert makes them crawl.
     public static func eigenpairs(graphPath: String, options: EigenOptions) throws -> GraphEigenpairs {
         let graph = try KNNGraph.read(graphPath)
+        let affinity = try AffinityGraph(graph: graph, path: graphPath, sigma: options.sigma, selfLoop: options.selfLoop)
         guard options.count >= 1, options.count <= graph.count else {
             throw MTError.usage("-n must be between 1 and the number of samples (\(graph.count)), found \(options.count)")
         }
         guard options.tolerance > 0, options.blockSize >= 1, options.maxRestarts >= 0 else {
             throw MTError.usage("--tolerance must be positive, --block-size at least 1, --max-restarts at least 0")
         }
-        let affinity = try AffinityGraph(graph: graph, path: graphPath, sigma: options.sigma, selfLoop: options.selfLoop)
         let solver = SymmetricEigensolver(count: options.count, tolerance: options.tolerance, blockSize: options.blockSize,
                                           basisSize: options.basisSize, maxRestarts: options.maxRestarts, seed: options.seed)
         let progress = Progress("eigen", total: options.count, unit: "pairs")
@@ -65,8 +65,9 @@ public enum NormalizedCut {
         public var alpha = 0.0
         /// T of the margin weight 1 - exp(-(top1 - top2) / T) and of softmax(logits * T).
         public var temperature = 1.0
-        /// Leading pairs left out (the reference drops the trivial first one).
-        public var skip = 1
+        /// Leading pairs left out; nil: the pairs of eigenvalue 0, one per connected component (for a
+        /// connected graph that is the trivial first pair the reference drops).
+        public var skip: Int?
         /// Pairs used after the skipped ones (default: all in the file).
         public var pairs: Int?
 
@@ -77,6 +78,9 @@ public enum NormalizedCut {
     /// (the extra zeros of a disconnected graph) get a large weight of fixed sign instead of a random one.
     static let smallestDenominator = 1e-6
 
+    /// Eigenvalues below this are the null space of L (float noise around 0).
+    static let nullEigenvalue: Float = 1e-5
+
     /// The reference's biased normalised cut. Per class c, a prior of +1 on the labelled samples of c and
     /// -1 on the other labelled samples; pd = d (|p| + p) / 2, nd = d (|p| - p) / 2 with d the degrees,
     /// ratio = sum(pd) / sum(nd), prior = sqrt(pd / ratio) - sqrt(nd * ratio), columns L2-normalised;
@@ -86,13 +90,16 @@ public enum NormalizedCut {
     public static func propagate(_ eigen: GraphEigenpairs, split: Split, splitPath: String,
                                  options: PropagateOptions) throws -> PseudoLabels {
         let n = eigen.count, classes = split.classCount, stored = eigen.pairCount
-        guard options.skip >= 0, options.skip < stored else {
-            throw MTError.usage("--skip must be between 0 and \(stored - 1) (the file has \(stored) pairs), found \(options.skip)")
+        // Each component's constant vector carries no class information; dividing by its ~0 eigenvalue
+        // would let it swamp the rest, so all of them are left out, not only the first.
+        let skip = options.skip ?? max(1, eigen.eigenvalues.prefix { $0 < nullEigenvalue }.count)
+        guard skip >= 0, skip < stored else {
+            throw MTError.usage("--skip must be between 0 and \(stored - 1) (the file has \(stored) pairs), found \(skip)")
         }
-        let used = min(options.pairs ?? stored, stored - options.skip)
+        let used = min(options.pairs ?? stored, stored - skip)
         guard used >= 1 else { throw MTError.usage("--pairs must be at least 1") }
         guard options.temperature > 0, options.temperature.isFinite else { throw MTError.usage("--temperature must be positive") }
-        let columns = options.skip..<(options.skip + used)
+        let columns = skip..<(skip + used)
         let smallest = columns.map { Double(eigen.eigenvalues[$0]) }.min()!
         guard options.alpha < smallest + smallestDenominator else {
             throw MTError.usage("--alpha must be below the smallest eigenvalue used (\(smallest)), found \(options.alpha)")
@@ -150,12 +157,12 @@ public enum NormalizedCut {
         }
         normalizeColumns(&logits, rows: n, columns: classes, scale: Double(n).squareRoot())
         return pseudoLabels(logits: logits, given: given, split: split, classes: classes, options: options,
-                            parameters: eigen.parameters, used: used)
+                            parameters: eigen.parameters, skip: skip, used: used)
     }
 
     /// Labels, margin weights and softmax probabilities from the logits; labelled rows keep their label.
     private static func pseudoLabels(logits: [Double], given: [Int32], split: Split, classes: Int, options: PropagateOptions,
-                                     parameters: [String: H5AttributeValue], used: Int) -> PseudoLabels {
+                                     parameters: [String: H5AttributeValue], skip: Int, used: Int) -> PseudoLabels {
         let n = given.count, t = options.temperature
         var probs = [Float](repeating: 0, count: n * classes)
         var labels = [Int32](repeating: 0, count: n), confidence = [Float](repeating: 0, count: n)
@@ -182,7 +189,7 @@ public enum NormalizedCut {
         }
         var attributes: [String: H5AttributeValue] = [
             "alpha": .double(options.alpha), "temperature": .double(options.temperature),
-            "skip": .int(options.skip), "pairs": .int(used),
+            "skip": .int(skip), "pairs": .int(used),
         ]
         for name in ["k", "sigma", "self_loop"] { attributes[name] = parameters[name] }
         return PseudoLabels(probs: probs, labels: labels, confidence: confidence, weights: weights, count: n,
