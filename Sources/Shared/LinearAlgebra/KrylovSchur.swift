@@ -24,7 +24,6 @@ final class KrylovSchur {
     private let h: UnsafeMutablePointer<Double>
     private let x: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>
     private let coefficients: UnsafeMutablePointer<Float>
-    private let scratch: UnsafeMutablePointer<Float>
     private var random: SeededGenerator
 
     /// Starts the basis with the `known` eigenvectors (as converged Ritz vectors, coupling 0) followed by
@@ -40,7 +39,6 @@ final class KrylovSchur {
         x = .allocate(capacity: n * block)
         w = .allocate(capacity: n * block)
         coefficients = .allocate(capacity: ld * block)
-        scratch = .allocate(capacity: n * (basis + block))
         random = SeededGenerator(seed: seed)
         h.initialize(repeating: 0, count: ld * ld)
         let fixed = known?.count ?? 0
@@ -63,7 +61,7 @@ final class KrylovSchur {
     }
 
     deinit {
-        for pointer in [v, x, w, coefficients, scratch] { pointer.deallocate() }
+        for pointer in [v, x, w, coefficients] { pointer.deallocate() }
         h.deallocate()
     }
 

@@ -126,7 +126,6 @@ public struct SymmetricEigensolver {
     /// Rayleigh quotients, true residuals and a sign convention (largest-magnitude entry positive).
     private func finish(_ matrix: SparseMatrix, vectors: [Float], restarts: Int, products: Int, converged: Bool) -> SymmetricEigenpairs {
         let n = matrix.rows, k = count
-        var vectors = vectors
         var product = [Float](repeating: 0, count: n * k)
         vectors.withUnsafeBufferPointer { v in
             product.withUnsafeMutableBufferPointer { av in matrix.multiply(v.baseAddress!, ldx: k, into: av.baseAddress!, ldy: k, width: k) }
@@ -144,11 +143,14 @@ public struct SymmetricEigensolver {
             for row in 0..<n where abs(vectors[row * k + c]) > abs(best) { best = vectors[row * k + c] }
             signs[c] = Float((best < 0 ? -1 : 1) / norms[c].squareRoot())
         }
+        // Recomputed Rayleigh quotients of close pairs may swap order: sort them again.
+        let order = (0..<k).sorted { (values[$0], -$0) > (values[$1], -$1) }
+        var sorted = [Float](repeating: 0, count: n * k)
         for row in 0..<n {
-            for c in 0..<k { vectors[row * k + c] *= signs[c] }
+            for (c, source) in order.enumerated() { sorted[row * k + c] = vectors[row * k + source] * signs[source] }
         }
-        return SymmetricEigenpairs(values: values.map(Float.init), vectors: vectors,
-                                   residuals: (0..<k).map { Float((squared[$0] / norms[$0]).squareRoot()) },
+        return SymmetricEigenpairs(values: order.map { Float(values[$0]) }, vectors: sorted,
+                                   residuals: order.map { Float((squared[$0] / norms[$0]).squareRoot()) },
                                    count: k, dimension: n, restarts: restarts, products: products, converged: converged)
     }
 }

@@ -27,6 +27,11 @@ public enum NormalizedCut {
         guard options.count >= 1, options.count <= graph.count else {
             throw MTError.usage("-n must be between 1 and the number of samples (\(graph.count)), found \(options.count)")
         }
+        // The sparse solver needs a basis of about 2.5 n vectors; beyond that only a dense solve (N^2
+        // memory) is left, which is fine for small graphs only.
+        guard graph.count <= 5000 || 5 * options.count / 2 + 3 * options.blockSize <= graph.count else {
+            throw MTError.usage("-n \(options.count) is too large for \(graph.count) samples: at most \((graph.count - 3 * options.blockSize) * 2 / 5)")
+        }
         guard options.tolerance > 0, options.blockSize >= 1, options.maxRestarts >= 0 else {
             throw MTError.usage("--tolerance must be positive, --block-size at least 1, --max-restarts at least 0")
         }
