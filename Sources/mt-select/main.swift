@@ -5,7 +5,7 @@ struct MTSelect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mt-select",
         abstract: "Draw labelled splits and choose pseudo-labels to train on.",
-        subcommands: [SplitCommand.self])
+        subcommands: [SplitCommand.self, Pseudo.self])
 }
 
 struct SplitCommand: ParsableCommand {

@@ -6,7 +6,7 @@ struct MTTrain: ParsableCommand {
         commandName: "mt-train",
         abstract: "Train networks on the CPU.",
         version: mtVersion,
-        subcommands: [Classifier.self, Benchmark.self])
+        subcommands: [Classifier.self, Benchmark.self, Metric.self])
 }
 
 struct Classifier: ParsableCommand {

@@ -79,7 +79,7 @@ extension TestSupport {
     }
 
     /// Runs an executable and collects its exit status and output.
-    static func execute(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
+    public static func execute(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

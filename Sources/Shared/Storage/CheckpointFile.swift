@@ -77,8 +77,9 @@ public struct Checkpoint {
                           arguments: reader.stringAttribute("args") ?? "{}", classNames: names)
     }
 
-    /// Writes the checkpoint atomically.
-    public func write(_ path: String, inputs: [String]) throws {
+    /// Writes the checkpoint atomically; `extra` can add datasets or attributes before commit (the metric
+    /// trainer's memory bank).
+    public func write(_ path: String, inputs: [String], extra: (H5File) throws -> Void = { _ in }) throws {
         let writer = try ArtifactWriter(path, kind: .checkpoint, inputs: inputs)
         let file = writer.file
         try file.setAttribute("arch", network.architecture.rawValue)
@@ -101,6 +102,7 @@ public struct Checkpoint {
             }
         }
         if !classNames.isEmpty { try file.writeStrings("/class_names", classNames) }
+        try extra(file)
         try writer.commit()
     }
 }
