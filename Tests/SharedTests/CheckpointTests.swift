@@ -69,6 +69,22 @@ struct CheckpointTests {
         }
     }
 
+    @Test func trainingDoesNotDependOnTheThreadCount() throws {
+        let data = Self.toyDataset()
+        let set = TrainingSet(indices: Array(0..<64), labels: data.labels, weights: nil)
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        var results: [[[Float]]] = []
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            let trainer = try ClassifierTrainer(dataset: data, set: set, options: Self.options(epochs: 1), network: Self.freshNetwork(data))
+            _ = trainer.trainEpoch()
+            results.append(trainer.network.namedParameters().map { $0.1.value })
+        }
+        let same = results[0] == results[1]
+        #expect(same, "parameters after one epoch differ between 1 and 2 threads")
+    }
+
     @Test func readRefusesAWrongShape() throws {
         let path = Self.temporary("bad.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }

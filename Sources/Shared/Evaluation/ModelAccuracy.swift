@@ -46,15 +46,13 @@ public struct ModelAccuracy: Sendable {
                              classNames: loaded.classNames.isEmpty ? images.classNames : loaded.classNames)
     }
 
-    /// The report printed by `mt-eval model`: summary, per-class accuracy, confusion matrix.
-    public var report: String {
-        var lines = [String(format: "samples %d  top-1 %.2f%%  top-5 %.2f%%", evaluated, 100 * top1, 100 * top5), "",
-                     "class\taccuracy\tsamples"]
-        for (c, accuracy) in perClass.enumerated() {
-            lines.append("\(classNames[c])\t" + (accuracy.isNaN ? "-" : String(format: "%.2f%%", 100 * accuracy)) + "\t\(confusion[c].reduce(0, +))")
-        }
-        lines += ["", "confusion (rows true, columns predicted)", "\t" + classNames.joined(separator: "\t")]
-        for (c, row) in confusion.enumerated() { lines.append(classNames[c] + "\t" + row.map(String.init).joined(separator: "\t")) }
-        return lines.joined(separator: "\n")
+    /// The same numbers as a metrics run (kind `model`), so `mt-eval model` reports, writes JSON and
+    /// metrics files, and draws its confusion matrix exactly as `mt-eval pseudo` does.
+    public func run(name: String, source: String) -> MetricsRun {
+        MetricsRun(name: name, source: source, kind: "model",
+                          scalars: [.init("evaluated", Double(evaluated)), .init("accuracy", top1), .init("top5_accuracy", top5)],
+                          classNames: classNames, confusion: confusion.flatMap { $0 },
+                          perClass: [.init("accuracy", perClass), .init("support", confusion.map { Double($0.reduce(0, +)) })],
+                          curves: [])
     }
 }

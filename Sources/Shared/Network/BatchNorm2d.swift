@@ -4,7 +4,7 @@ import Foundation
 /// batch mean and biased variance and updates `running_mean`/`running_var` with
 /// running = (1 - momentum) * running + momentum * batch (the variance term unbiased, times M/(M-1), M = N*H*W),
 /// and counts `num_batches_tracked`; evaluation normalises by the running statistics. Channels are
-/// independent, so they are split across cores; sums are taken in float64.
+/// independent, so they are split across cores; per-plane float sums are gathered in float64.
 public final class BatchNorm2d: Layer {
     public let channels: Int
     public let epsilon: Float
@@ -29,8 +29,8 @@ public final class BatchNorm2d: Layer {
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count >= 2 && input.shape[1] == channels, "batchnorm: expected [N,\(channels),...], found \(input.shape)")
         let n = input.batch, plane = input.shape.dropFirst(2).reduce(1, *), c = channels
-        var output = Tensor(zeros: input.shape)
-        var xhat = training ? Tensor(zeros: input.shape) : Tensor(zeros: [0])
+        var output = Tensor(uninitialized: input.shape)
+        var xhat = training ? Tensor(uninitialized: input.shape) : Tensor(zeros: [0])
         var invStd = [Float](repeating: 0, count: c)
         var batchMean = [Float](repeating: 0, count: c), batchVar = [Float](repeating: 0, count: c)
         let m = Double(n * plane), eps = Double(epsilon)
@@ -45,18 +45,20 @@ public final class BatchNorm2d: Layer {
                                 Parallel.forEach(c) { ch in
                                     var mean: Double, variance: Double
                                     if training {
-                                        var sum = 0.0
+                                        // One pass: per-plane float sums (at most H*W terms) gathered in float64.
+                                        var sum = 0.0, sumSquares = 0.0
                                         for s in 0..<n {
                                             let p = x + (s * c + ch) * plane
-                                            for i in 0..<plane { sum += Double(p[i]) }
+                                            var planeSum: Float = 0, planeSquares: Float = 0
+                                            for i in 0..<plane {
+                                                planeSum += p[i]
+                                                planeSquares += p[i] * p[i]
+                                            }
+                                            sum += Double(planeSum)
+                                            sumSquares += Double(planeSquares)
                                         }
                                         mean = sum / m
-                                        var squares = 0.0
-                                        for s in 0..<n {
-                                            let p = x + (s * c + ch) * plane
-                                            for i in 0..<plane { let d = Double(p[i]) - mean; squares += d * d }
-                                        }
-                                        variance = squares / m
+                                        variance = max(sumSquares / m - mean * mean, 0)
                                         bm[ch] = Float(mean)
                                         bv[ch] = Float(variance)
                                     } else {
@@ -103,7 +105,7 @@ public final class BatchNorm2d: Layer {
         guard trainedForward, let xhat = normalized else { preconditionFailure("batchnorm: backward without a training forward") }
         normalized = nil
         let n = gradOutput.batch, plane = gradOutput.shape.dropFirst(2).reduce(1, *), c = channels
-        var gradInput = Tensor(zeros: gradOutput.shape)
+        var gradInput = Tensor(uninitialized: gradOutput.shape)
         let m = Float(n * plane)
         gradOutput.data.withUnsafeBufferPointer { dys in
             xhat.data.withUnsafeBufferPointer { hs in
@@ -116,11 +118,13 @@ public final class BatchNorm2d: Layer {
                                 var sumDy = 0.0, sumDyH = 0.0
                                 for s in 0..<n {
                                     let offset = (s * c + ch) * plane
+                                    var planeDy: Float = 0, planeDyH: Float = 0
                                     for i in 0..<plane {
-                                        let g = Double(dy[offset + i])
-                                        sumDy += g
-                                        sumDyH += g * Double(h[offset + i])
+                                        planeDy += dy[offset + i]
+                                        planeDyH += dy[offset + i] * h[offset + i]
                                     }
+                                    sumDy += Double(planeDy)
+                                    sumDyH += Double(planeDyH)
                                 }
                                 dbeta[ch] += Float(sumDy)
                                 dgamma[ch] += Float(sumDyH)

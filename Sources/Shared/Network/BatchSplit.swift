@@ -1,20 +1,20 @@
-/// Splits a batch into one contiguous range of samples per worker thread. The ranges depend only on the
-/// batch size and `Parallel.threadCount`, and per-range partial sums are added in range order, so every
-/// result is bit-identical for a given thread count.
+/// Splits a batch into a fixed number of contiguous sample ranges (`parts`, independent of the thread
+/// count), which the worker threads share out; per-range partial sums are added in range order. So every
+/// result, gradients included, is bit-identical for any `--threads`.
 enum BatchSplit {
+    /// Ranges per batch: enough for 8 threads, few enough that per-range weight-gradient buffers stay small.
+    static let parts = 8
+
     /// The sample ranges for a batch of `count`.
     static func ranges(_ count: Int) -> [Range<Int>] {
-        let parts = max(1, min(Parallel.threadCount, count))
+        let parts = max(1, min(Self.parts, count))
         return (0..<parts).map { ($0 * count / parts)..<(($0 + 1) * count / parts) }
     }
 
-    /// Runs `body(part, range)` for every range in parallel with OpenBLAS single-threaded inside (the
-    /// parallelism is ours; nested BLAS threads would oversubscribe the cores).
+    /// Runs `body(part, range)` for every range, in parallel, with OpenBLAS single-threaded inside: the
+    /// parallelism is ours (nested BLAS threads would oversubscribe the cores), and a multi-threaded sgemm
+    /// may round differently from a single-threaded one, which would tie results to the thread count.
     static func run(_ ranges: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
-        if ranges.count == 1 {
-            body(0, ranges[0])
-            return
-        }
         BLAS.singleThreaded {
             Parallel.forEach(ranges.count) { body($0, ranges[$0]) }
         }

@@ -62,7 +62,8 @@ public struct TrainingSet: Sendable {
 /// a learning rate set every step from the schedule, and an atomic checkpoint after every epoch.
 ///
 /// Determinism: the epoch's order comes from RNG stream (seed, epoch), the augmentation of each sample
-/// from (seed, epoch, position), so a run — and a resumed run — is fixed by the seed and thread count.
+/// from (seed, epoch, position), and every layer reduces in an order that does not depend on the thread
+/// count (see `BatchSplit`), so a run — and a resumed run — is fixed by the seed alone.
 public final class ClassifierTrainer {
     public let dataset: ImageDataset
     public let set: TrainingSet

@@ -32,7 +32,7 @@ public final class Conv2d: Layer {
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = geometry(input)
         let n = input.batch, spatial = g.outHeight * g.outWidth, k = g.patchSize, cout = outChannels
-        var output = Tensor(zeros: [n, cout, g.outHeight, g.outWidth])
+        var output = Tensor(uninitialized: [n, cout, g.outHeight, g.outWidth])
         if training { self.input = input }
         let inSize = input.sampleSize, outSize = cout * spatial
         input.data.withUnsafeBufferPointer { xs in
@@ -41,7 +41,7 @@ public final class Conv2d: Layer {
                     let x = xs.baseAddress!, y = ys.baseAddress!, wp = w.baseAddress!
                     let bias = self.bias?.value
                     BatchSplit.run(BatchSplit.ranges(n)) { _, range in
-                        var cols = [Float](repeating: 0, count: g.isPointwise ? 0 : k * spatial)
+                        var cols = Tensor(uninitialized: [g.isPointwise ? 0 : k * spatial]).data
                         cols.withUnsafeMutableBufferPointer { c in
                             for s in range {
                                 let xsample = x + s * inSize, ysample = y + s * outSize

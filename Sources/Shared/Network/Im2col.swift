@@ -27,13 +27,15 @@ struct ConvGeometry: Sendable {
                         let iy = oy * stride - padding + i
                         let d = dst + oy * ow
                         if iy < 0 || iy >= height || first >= last {
-                            d.update(repeating: 0, count: ow)
+                            for ox in 0..<ow { d[ox] = 0 }
                             continue
                         }
                         let src = plane + iy * width
-                        if first > 0 { d.update(repeating: 0, count: first) }
+                        // Plain loops: rows are short (7-32 values), where memcpy/memset calls cost more than the copy.
+                        for ox in 0..<first { d[ox] = 0 }
                         if stride == 1 {
-                            (d + first).update(from: src + (first - padding + j), count: last - first)
+                            let s = src + (j - padding)
+                            for ox in first..<last { d[ox] = s[ox] }
                         } else {
                             var ix = first * stride - padding + j
                             for ox in first..<last {
@@ -41,7 +43,7 @@ struct ConvGeometry: Sendable {
                                 ix += stride
                             }
                         }
-                        if last < ow { (d + last).update(repeating: 0, count: ow - last) }
+                        for ox in last..<ow { d[ox] = 0 }
                     }
                     row += 1
                 }

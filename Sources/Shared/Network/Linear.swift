@@ -1,5 +1,6 @@
 /// Fully connected layer, `nn.Linear` semantics: y = x W^T + b with weight [out, in], bias [out].
-/// [N, in] -> [N, out]; one sgemm per pass (OpenBLAS threads over the batch).
+/// [N, in] -> [N, out]; one single-threaded sgemm per pass (small next to the convolutions, and so
+/// rounded the same for any thread count).
 public final class Linear: Layer {
     public let inFeatures, outFeatures: Int
     public let weight, bias: Parameter
@@ -16,11 +17,11 @@ public final class Linear: Layer {
         precondition(input.sampleSize == inFeatures, "linear: expected [N,\(inFeatures)], found \(input.shape)")
         let n = input.batch
         var output = Tensor(zeros: [n, outFeatures])
-        output.data.withUnsafeMutableBufferPointer { y in
+        BLAS.singleThreaded { output.data.withUnsafeMutableBufferPointer { y in
             for row in 0..<n { (y.baseAddress! + row * outFeatures).update(from: bias.value, count: outFeatures) }
             BLAS.gemm(input.data, weight.value, y.baseAddress!, m: n, n: outFeatures, k: inFeatures,
                       transposeB: true, beta: 1)
-        }
+        } }
         if training { self.input = input }
         return output
     }
@@ -31,12 +32,14 @@ public final class Linear: Layer {
         self.input = nil
         let n = input.batch
         var gradInput = Tensor(zeros: [n, inFeatures])
-        gradInput.data.withUnsafeMutableBufferPointer { dx in
-            BLAS.gemm(gradOutput.data, weight.value, dx.baseAddress!, m: n, n: inFeatures, k: outFeatures)
-        }
-        weight.grad.withUnsafeMutableBufferPointer { dw in
-            BLAS.gemm(gradOutput.data, input.data, dw.baseAddress!, m: outFeatures, n: inFeatures, k: n,
-                      transposeA: true, beta: 1)
+        BLAS.singleThreaded {
+            gradInput.data.withUnsafeMutableBufferPointer { dx in
+                BLAS.gemm(gradOutput.data, weight.value, dx.baseAddress!, m: n, n: inFeatures, k: outFeatures)
+            }
+            weight.grad.withUnsafeMutableBufferPointer { dw in
+                BLAS.gemm(gradOutput.data, input.data, dw.baseAddress!, m: outFeatures, n: inFeatures, k: n,
+                          transposeA: true, beta: 1)
+            }
         }
         for row in 0..<n {
             for o in 0..<outFeatures { bias.grad[o] += gradOutput.data[row * outFeatures + o] }

@@ -14,7 +14,7 @@ public final class MaxPool2d: Layer {
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let (n, c, h, w) = (input.batch, input.channels, input.height, input.width)
         let oh = (h - kernelSize) / stride + 1, ow = (w - kernelSize) / stride + 1
-        var output = Tensor(zeros: [n, c, oh, ow])
+        var output = Tensor(uninitialized: [n, c, oh, ow])
         var positions = [Int32](repeating: 0, count: training ? output.count : 0)
         let k = kernelSize, s = stride
         input.data.withUnsafeBufferPointer { xs in

@@ -6,11 +6,13 @@ public final class ReLU: Layer {
     public init() {}
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        var y = input
-        y.data.withUnsafeMutableBufferPointer { p in
-            let base = p.baseAddress!, count = p.count
-            Parallel.forEachChunk(count, minimumChunk: 1 << 16) { range in
-                for i in range { base[i] = max(base[i], 0) }  // branch-free, vectorises
+        var y = Tensor(uninitialized: input.shape)
+        input.data.withUnsafeBufferPointer { xs in
+            y.data.withUnsafeMutableBufferPointer { ys in
+                let x = xs.baseAddress!, out = ys.baseAddress!
+                Parallel.forEachChunk(xs.count, minimumChunk: 1 << 16) { range in
+                    for i in range { out[i] = max(x[i], 0) }  // branch-free, vectorises
+                }
             }
         }
         if training { output = y }
@@ -20,12 +22,14 @@ public final class ReLU: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let output else { preconditionFailure("relu: backward without a training forward") }
         self.output = nil
-        var dx = gradOutput
+        var dx = Tensor(uninitialized: gradOutput.shape)
         dx.data.withUnsafeMutableBufferPointer { d in
-            output.data.withUnsafeBufferPointer { y in
-                let dp = d.baseAddress!, yp = y.baseAddress!
-                Parallel.forEachChunk(d.count, minimumChunk: 1 << 16) { range in
-                    for i in range { dp[i] = yp[i] > 0 ? dp[i] : 0 }
+            gradOutput.data.withUnsafeBufferPointer { g in
+                output.data.withUnsafeBufferPointer { y in
+                    let dp = d.baseAddress!, gp = g.baseAddress!, yp = y.baseAddress!
+                    Parallel.forEachChunk(d.count, minimumChunk: 1 << 16) { range in
+                        for i in range { dp[i] = yp[i] > 0 ? gp[i] : 0 }
+                    }
                 }
             }
         }

@@ -16,6 +16,14 @@ public struct Tensor: Sendable {
         self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose every value the caller overwrites before reading (skips zero-filling, which costs a
+    /// full extra pass over large activations).
+    public init(uninitialized shape: [Int]) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        data = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// Samples (the leading dimension).
     public var batch: Int { shape[0] }
     /// Values per sample (product of the trailing dimensions).
