@@ -88,27 +88,17 @@ public enum ClassifierRun {
         }
         var weights = [Float](repeating: 1, count: indices.count)
         if let selection {
-            let chosen = try readSelection(selection, sampleCount: dataset.count)
+            let chosen = try Selection.read(selection)
+            if let bad = chosen.index.first(where: { $0 >= dataset.count }) {
+                throw MTError.badInput(selection, "/index", "expected indices into the \(dataset.count) samples of \(dataset.name), found \(bad)")
+            }
             let labelled = Set(indices)
-            for (position, index) in chosen.indices.enumerated() where !labelled.contains(index) {
+            for (position, index) in chosen.index.enumerated() where !labelled.contains(index) {
                 indices.append(index)
                 labels.append(chosen.labels[position])
                 weights.append(chosen.weights[position])
             }
         }
         return TrainingSet(indices: indices, labels: labels, weights: weights.allSatisfy { $0 == 1 } ? nil : weights)
-    }
-
-    /// The `selection` artifact: `/index` int64 [M], `/labels` int32 [M], `/weights` float32 [M].
-    static func readSelection(_ path: String, sampleCount: Int) throws -> (indices: [Int], labels: [Int32], weights: [Float]) {
-        let reader = try ArtifactReader(path, expecting: .selection)
-        let index = try reader.read("/index", as: Int64.self, shape: ["M"])
-        let labels = try reader.read("/labels", as: Int32.self, shape: ["M"])
-        let weights = try reader.readIfPresent("/weights", as: Float.self, shape: ["M"])?.values
-            ?? [Float](repeating: 1, count: labels.values.count)
-        if let bad = index.values.first(where: { $0 < 0 || $0 >= sampleCount }) {
-            throw MTError.badInput(path, "/index", "expected indices in 0..<\(sampleCount), found \(bad)")
-        }
-        return (index.values.map { Int($0) }, labels.values, weights)
     }
 }
