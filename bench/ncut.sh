@@ -59,7 +59,7 @@ mt_tight_residual=$(field "$("$py" "$peer" residual --graph "$out/graph.h5" --ei
 peer_residual=$(field "$("$py" "$peer" residual --graph "$out/graph.h5" --eigen "$out/eigen-scipy.h5")" max_residual)
 
 accuracy() {  # eigen file, split file -> accuracy of mt-ncut propagate on the unlabelled samples
-    "$bin/mt-ncut" propagate "$1" "$2" -q --threads "$threads" -o "$out/pseudo.h5"
+    "$bin/mt-ncut" propagate "$1" --split "$2" -q --threads "$threads" -o "$out/pseudo.h5"
     field "$("$py" "$peer" score --pseudo "$out/pseudo.h5" --split "$2" --labels "$out/labels.npy")" accuracy
 }
 echo

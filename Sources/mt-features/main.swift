@@ -43,15 +43,18 @@ struct Extract: ParsableCommand {
         abstract: "Embed every image of a dataset file and write a features file.",
         discussion: """
         Models: pixels (scaled, flattened pixels), pca:D (PCA fitted on this data, D components, whitened),
-        pca:FILE.h5 (project with the PCA stored in an earlier PCA features file).
+        pca:FILE.h5 (project with the PCA stored in an earlier PCA features file), CKPT.h5 (a network
+        checkpoint from mt-train or torch2h5.py: its penultimate layer, or its output with --layer output).
         Examples:
           mt-features extract mnist-train.h5 --model pixels -o train-pixels.h5
           mt-features extract mnist-train.h5 --model pca:128 -o train-pca.h5
           mt-features extract mnist-test.h5 --model pca:train-pca.h5 -o test-pca.h5
+          mt-features extract mnist-train.h5 --model metric.h5 --layer output -o train-metric.h5
         """)
 
     @Argument(help: "Dataset file (from mt-features import).") var dataset: String
-    @Option(help: "pixels, pca:D or pca:FILE.h5.") var model: String = "pixels"
+    @Option(help: "pixels, pca:D, pca:FILE.h5 or CKPT.h5.") var model: String = "pixels"
+    @Option(help: "Network layer to embed with: penultimate or output.") var layer: FeatureLayer = .penultimate
     @Flag(inversion: .prefixedNo, help: "Whiten PCA components (unit variance per axis).") var whiten = true
     @Flag(inversion: .prefixedNo, help: "L2-normalise every feature row (inner product = cosine).") var normalize = true
     @OptionGroup var output: OutputOption
@@ -60,7 +63,7 @@ struct Extract: ParsableCommand {
     func run() throws {
         common.apply()
         try FeatureExtraction.run(dataset: dataset, model: try FeatureModel.parse(model), whiten: whiten,
-                                  normalize: normalize, output: output.output)
+                                  normalize: normalize, output: output.output, layer: layer)
     }
 }
 

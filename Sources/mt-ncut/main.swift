@@ -74,13 +74,13 @@ struct Propagate: ParsableCommand {
         the labelled samples; writes a pseudo-labels file with /weights = 1 - exp(-(top1 - top2) / T).
 
         Example:
-          mt-ncut propagate train-eigen.h5 split-100.h5 -o pseudo-ncut-100.h5
+          mt-ncut propagate train-eigen.h5 --split split-100.h5 -o pseudo-ncut-100.h5
         """)
 
     @Argument(help: "Eigen file (mt-ncut eigen).")
     var eigen: String
 
-    @Argument(help: "Split file with the labelled samples (mt-select split).")
+    @Option(help: "Split file with the labelled samples (mt-select split).")
     var split: String
 
     @Option(help: "Bias alpha in 1 / (lambda - alpha).")

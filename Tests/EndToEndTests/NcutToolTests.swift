@@ -52,7 +52,7 @@ import TestSupport
             let labeled = [0, 1, 2, 3, 4, 5, 6, 7]
             try Split(labeled: labeled, labeledLabels: labeled.map { truth[$0] }, unlabeled: Array(8..<6000),
                       sampleCount: 6000, classCount: 4).write(dir + "/split.h5", inputs: [])
-            let run = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen1.h5", dir + "/split.h5", "-o", dir + "/pseudo.h5"])
+            let run = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen1.h5", "--split", dir + "/split.h5", "-o", dir + "/pseudo.h5"])
             #expect(run.status == 0, "\(run.stderr)")
             let pseudo = try PseudoLabels.read(dir + "/pseudo.h5")
             #expect(pseudo.method == "ncut" && pseudo.classCount == 4 && pseudo.weights != nil)
@@ -78,7 +78,7 @@ import TestSupport
                 (["eigen", dir + "/queries.h5"], "/neighbors: expected a graph of a set against itself"),
                 (["eigen", dir + "/missing.h5"], "no such file"),
                 (["eigen", dir + "/graph.h5", "-n", "0"], "-n must be between 1 and the number of samples"),
-                (["propagate", dir + "/graph.h5", dir + "/small-split.h5"], "expected mt_kind eigen, found 'graph'"),
+                (["propagate", dir + "/graph.h5", "--split", dir + "/small-split.h5"], "expected mt_kind eigen, found 'graph'"),
             ]
             for (arguments, message) in cases {
                 let run = try TestSupport.run("mt-ncut", arguments + ["-o", dir + "/out.h5"])
@@ -89,7 +89,7 @@ import TestSupport
             }
             let eigen = try TestSupport.run("mt-ncut", ["eigen", dir + "/graph.h5", "-n", "3", "-q", "-o", dir + "/eigen.h5"])
             #expect(eigen.status == 0 && eigen.stderr.isEmpty, "\(eigen.stderr)")
-            let mismatch = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen.h5", dir + "/small-split.h5", "-o", dir + "/out.h5"])
+            let mismatch = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen.h5", "--split", dir + "/small-split.h5", "-o", dir + "/out.h5"])
             #expect(mismatch.status == 2 && mismatch.stderr.contains("split is for 2 samples, the other input has 6000"), "\(mismatch.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir + "/out.h5"))
             #expect(TestSupport.files(in: dir).allSatisfy { !$0.hasPrefix(".") })

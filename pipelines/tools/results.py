@@ -46,7 +46,7 @@ def main():
         entry["accuracy"].append(scalar(pseudo, "accuracy"))
         entry["auc"].append(scalar(pseudo, "auc"))
         entry["top20"].append(scalar(pseudo, "accuracy_at_20"))
-        entry["test"].append(scalar(tests[0], "top1_accuracy") if tests else None)
+        entry["test"].append(scalar(tests[0], "accuracy") if tests else None)
 
     lines = [
         f"Metric `{args.metric}`; mean ± std over seeds, in %.",

@@ -19,14 +19,16 @@ public enum ToolMain {
             exit(error.exitCode)
         } catch {
             let code = Command.exitCode(for: error)
-            let message = Command.fullMessage(for: error)
             if code == .success {
-                print(message)
+                print(Command.fullMessage(for: error))
                 exit(0)
             }
+            // Argument errors are usage errors: one line and a pointer to --help, exit 2 as for bad input.
+            // Anything else is an internal failure.
+            let usage = code == .validationFailure
+            let message = usage ? Command.message(for: error) + " (see --help)" : Command.fullMessage(for: error)
             FileHandle.standardError.write(Data("\(tool): \(message)\n".utf8))
-            // Argument errors are usage errors (2, as for bad input); anything else is an internal failure.
-            exit(code == .validationFailure ? 2 : code.rawValue)
+            exit(usage ? 2 : code.rawValue)
         }
     }
 }

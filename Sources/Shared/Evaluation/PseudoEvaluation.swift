@@ -87,11 +87,14 @@ public struct PseudoEvaluation {
         } catch {
             throw MTError.badInput(directory, nil, "cannot create the plot directory (a file is in the way?)")
         }
-        let curves = runs.map { run in
-            (label: "\(run.name)  AUC \(percent(run.scalar("auc")))  acc \(percent(run.scalar("accuracy")))",
-             values: run.curve("accuracy_coverage") ?? [])
+        let curves = runs.compactMap { run in
+            run.curve("accuracy_coverage").map {
+                (label: "\(run.name)  AUC \(percent(run.scalar("auc")))  acc \(percent(run.scalar("accuracy")))", values: $0)
+            }
         }
-        try PlotCharts.accuracyCoverage(curves, title: "Accuracy vs coverage").writePNG(directory + "/accuracy-coverage.png")
+        if !curves.isEmpty {
+            try PlotCharts.accuracyCoverage(curves, title: "Accuracy vs coverage").writePNG(directory + "/accuracy-coverage.png")
+        }
         for run in runs {
             let evaluated = Int(run.scalar("evaluated") ?? 0)
             let title = "\(run.name): accuracy \(percent(run.scalar("accuracy"))) of \(evaluated)"

@@ -55,7 +55,8 @@ public enum MetricsReport {
         for run in runs {
             summary.add([run.name, run.kind] + names.map { format(run.scalar($0) ?? .nan, count: isCount($0)) })
         }
-        var out = summary.render() + "(fractions in percent; auc = mean accuracy over coverages, most confident first)\n"
+        var out = summary.render() + (names.contains("auc")
+            ? "(fractions in percent; auc = mean accuracy over coverages, most confident first)\n" : "(fractions in percent)\n")
         for run in runs {
             out += "\n\(run.name): per class\n"
             var table = ReportTable(["class", "name"] + run.perClass.map(\.name), leftColumns: [1])

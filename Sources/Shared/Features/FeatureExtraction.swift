@@ -6,22 +6,28 @@ public enum FeatureModel: Equatable, Sendable {
     case pcaFit(components: Int)
     /// The PCA stored in an earlier PCA features file, applied to new data (e.g. the test set).
     case pcaFrom(path: String)
+    /// A network checkpoint (from mt-train or torch2h5.py) run over the images.
+    case network(checkpoint: String)
 
-    /// Parses `pixels`, `pca:D` or `pca:FILE.h5`.
+    /// Parses `pixels`, `pca:D`, `pca:FILE.h5`, or a checkpoint `CKPT.h5` (also `model:CKPT.h5`).
     public static func parse(_ spec: String) throws -> FeatureModel {
         if spec == "pixels" { return .pixels }
+        if spec.hasPrefix("model:"), spec.count > 6 { return .network(checkpoint: String(spec.dropFirst(6))) }
+        if spec.hasSuffix(".h5"), !spec.hasPrefix("pca:") { return .network(checkpoint: spec) }
         if spec.hasPrefix("pca:") {
             let argument = String(spec.dropFirst(4))
             if let count = Int(argument) { return .pcaFit(components: count) }
             if !argument.isEmpty { return .pcaFrom(path: argument) }
         }
-        throw MTError.usage("--model: expected pixels, pca:D or pca:FILE.h5, got '\(spec)'")
+        throw MTError.usage("--model: expected pixels, pca:D, pca:FILE.h5 or CHECKPOINT.h5, got '\(spec)'")
     }
 }
 
 /// `mt-features extract`: embeds every image of a data set file and writes a features file.
 public enum FeatureExtraction {
-    public static func run(dataset datasetPath: String, model: FeatureModel, whiten: Bool, normalize: Bool, output: String) throws {
+    /// - Parameter layer: for a network, which activations to return (penultimate embedding by default).
+    public static func run(dataset datasetPath: String, model: FeatureModel, whiten: Bool, normalize: Bool, output: String,
+                           layer: FeatureLayer = .penultimate) throws {
         let dataset = try ImageDataset.read(datasetPath)
         switch model {
         case .pixels:
@@ -42,6 +48,9 @@ public enum FeatureExtraction {
             let features = projected(projection.project(&data, rows: dataset.count), projection, dataset,
                                      normalize: normalize, model: "pca:\(path)")
             try features.write(output, inputs: [datasetPath, path]) { try projection.write(to: $0) }
+        case .network(let checkpoint):
+            try NetworkFeatures.extract(checkpoint: checkpoint, images: dataset, source: datasetPath, layer: layer, normalize: normalize)
+                .write(output, inputs: [datasetPath, checkpoint])
         }
         Console.note("wrote \(output)")
     }

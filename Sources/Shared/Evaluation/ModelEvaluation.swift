@@ -1,0 +1,31 @@
+/// `mt-eval model`: scores a classifier checkpoint on a labelled data set and reports it like
+/// `mt-eval pseudo`: a table on stdout, optional JSON, metrics artifact and confusion picture.
+public struct ModelEvaluation {
+    public var checkpoint: String
+    public var dataset: String
+    public var batchSize: Int
+    public var json: String?
+    public var output: String?
+    public var plotDirectory: String?
+
+    public init(checkpoint: String, dataset: String, batchSize: Int = 512, json: String? = nil, output: String? = nil,
+                plotDirectory: String? = nil) {
+        self.checkpoint = checkpoint
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.json = json
+        self.output = output
+        self.plotDirectory = plotDirectory
+    }
+
+    /// Evaluates, writes the requested outputs, and returns the text report for stdout.
+    public func run() throws -> String {
+        for path in [json, output, plotDirectory].compactMap({ $0 }) { try PseudoEvaluation.checkParent(of: path) }
+        let accuracy = try ModelAccuracy.evaluate(checkpoint: checkpoint, dataset: dataset, batchSize: batchSize)
+        let runs = [accuracy.run(name: PseudoEvaluation.defaultName(checkpoint), source: checkpoint)]
+        if let json { try MetricsReport.writeJSON(runs, to: json) }
+        if let output { try MetricsFile.write(runs, to: output, inputs: [checkpoint, dataset]) }
+        if let plotDirectory { try PseudoEvaluation.plot(runs, into: plotDirectory) }
+        return MetricsReport.text(runs)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// Runs the built mt-knn on small files written here and reads its artifacts back; bad inputs must fail
+/// with exit status 2, one line on stderr and no output file.
+@Suite struct KNNToolTests {
+    /// Two clusters around (1, 0) and (0, 1), eight points each, rows normalised; samples 0 and 8 labelled.
+    func writeInputs(_ dir: String) throws {
+        var values: [Float] = []
+        for i in 0..<16 {
+            let t = Float(i % 8) * 0.04
+            values += i < 8 ? [1, t] : [t, 1]
+        }
+        RowOps.normalize(&values, rows: 16, dimension: 2)
+        let truth = (0..<16).map { Int32($0 < 8 ? 0 : 1) }
+        try Features(values: values, count: 16, dimension: 2, labels: truth, model: "test", normalized: true)
+            .write(dir + "/f.h5", inputs: [])
+        try Features(values: Array(values[0..<6]), count: 3, dimension: 2, labels: [0, 0, 0], model: "test", normalized: true)
+            .write(dir + "/q.h5", inputs: [])
+        try Split(labeled: [0, 8], labeledLabels: [0, 1], unlabeled: Array(1..<8) + Array(9..<16), sampleCount: 16, classCount: 2)
+            .write(dir + "/split.h5", inputs: [])
+    }
+
+    @Test func graphPropagateAndSpread() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try writeInputs(dir)
+            let graph = try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "-o", dir + "/g.h5", "--threads", "2"])
+            #expect(graph.status == 0, "\(graph.stderr)")
+            let knn = try KNNGraph.read(dir + "/g.h5")
+            #expect(knn.count == 16 && knn.k == 3 && knn.databaseSize == 16 && !knn.selfIncluded)
+            // Along each arc the nearest points are the index neighbours; row 0's are 1, 2, 3.
+            #expect(knn.neighbors[0..<3] == [1, 2, 3])
+            #expect(knn.neighbors.enumerated().allSatisfy { ($0.offset / 3 < 8) == ($0.element < 8) })
+            let file = try H5File.open(dir + "/g.h5")
+            #expect(file.stringAttribute("mt_kind") == "graph" && file.stringAttribute("metric") == "inner_product")
+            #expect(file.intAttribute("k") == 3)
+
+            let queries = try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "2", "--queries", dir + "/q.h5", "-o", dir + "/qg.h5"])
+            #expect(queries.status == 0, "\(queries.stderr)")
+            let queryGraph = try KNNGraph.read(dir + "/qg.h5")
+            #expect(queryGraph.count == 3 && queryGraph.databaseSize == 16)
+            // Query i is sample i itself, found first (ties with other samples broken by lower index).
+            #expect(queryGraph.neighbors[0] == 0 && queryGraph.neighbors[2] == 1 && queryGraph.neighbors[4] == 2)
+
+            let vote = try TestSupport.run("mt-knn", ["propagate", dir + "/f.h5", "--split", dir + "/split.h5", "-o", dir + "/knn.h5"])
+            #expect(vote.status == 0, "\(vote.stderr)")
+            let voted = try PseudoLabels.read(dir + "/knn.h5")
+            #expect(voted.labels == (0..<16).map { Int32($0 < 8 ? 0 : 1) })
+            #expect(voted.method == "knn" && voted.parameters["k"] == .int(2) && voted.labeled == [0, 8])
+            #expect(voted.confidence[0] == 1 && voted.confidence[3] > 0.5)
+
+            let spread = try TestSupport.run("mt-knn", ["spread", dir + "/g.h5", "--split", dir + "/split.h5", "--alpha", "0.9",
+                                                        "-o", dir + "/spread.h5"])
+            #expect(spread.status == 0, "\(spread.stderr)")
+            let spreadLabels = try PseudoLabels.read(dir + "/spread.h5")
+            #expect(spreadLabels.labels == voted.labels && spreadLabels.method == "spread")
+            #expect(spreadLabels.parameters["alpha"] == .double(0.9))
+            #expect(try H5File.open(dir + "/spread.h5").attribute("mt_inputs") == .strings([dir + "/g.h5", dir + "/split.h5"]))
+            #expect(TestSupport.files(in: dir).allSatisfy { !$0.hasPrefix(".") })
+        }
+    }
+
+    /// Runs mt-knn expecting a usage or input error: status 2, one line naming the problem, no output.
+    func expectRefused(_ arguments: [String], _ dir: String, mentioning text: String) throws {
+        let result = try TestSupport.run("mt-knn", arguments + ["-o", dir + "/out.h5"])
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(text), "\(result.stderr)")
+        #expect(!TestSupport.files(in: dir).contains { $0 == "out.h5" || $0.hasPrefix(".out.h5") })
+    }
+
+    @Test func badInputsAreRefused() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try writeInputs(dir)
+            let other = try H5File.create(dir + "/other.h5")
+            try other.write("/embedding", [Float](repeating: 0, count: 4), shape: [2, 2])
+            other.close()
+            try expectRefused(["graph", dir + "/split.h5", "-k", "2"], dir, mentioning: "expected mt_kind features")
+            try expectRefused(["graph", dir + "/other.h5", "-k", "1"], dir, mentioning: "/features: missing dataset")
+            try expectRefused(["graph", dir + "/missing.h5", "-k", "1"], dir, mentioning: "no such file")
+            try expectRefused(["graph", dir + "/f.h5", "-k", "16"], dir, mentioning: "k must be below N")
+            try expectRefused(["graph", dir + "/f.h5", "-k", "2", "--memory", "1K"], dir, mentioning: "too small")
+            try expectRefused(["propagate", dir + "/f.h5", "--split", dir + "/f.h5"], dir, mentioning: "expected mt_kind split")
+            try expectRefused(["propagate", dir + "/q.h5", "--split", dir + "/split.h5"], dir, mentioning: "split is for 16 samples")
+            try expectRefused(["spread", dir + "/f.h5", "--split", dir + "/split.h5"], dir, mentioning: "expected mt_kind graph")
+            let queries = try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "2", "--queries", dir + "/q.h5", "-o", dir + "/qg.h5"])
+            #expect(queries.status == 0)
+            try expectRefused(["spread", dir + "/qg.h5", "--split", dir + "/split.h5"], dir, mentioning: "made with --queries")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// Runs the built `mt-train metric` for one short epoch on a real MNIST subset, resumes it, and embeds the
+/// data with the checkpoint.
+@Suite struct MetricToolTests {
+    @Test func instanceDiscriminationEpochCheckpointResumeAndFeatures() throws {
+        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+        try TestSupport.withTemporaryDirectory { dir in
+            let train = dir + "/train.h5", test = dir + "/test.h5", checkpoint = dir + "/metric.h5"
+            #expect(try TestSupport.run("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "320", "-q", "-o", train]).status == 0)
+            #expect(try TestSupport.run("mt-features", ["import", "mnist", mnist, "--split", "test", "--limit", "100", "-q", "-o", test]).status == 0)
+            let arguments = ["metric", train, "--arch", "mnist-cnn", "--objective", "instance", "--negatives", "256",
+                             "--batch-size", "64", "--eval", test, "-o", checkpoint]
+            let first = try TestSupport.run("mt-train", arguments + ["--epochs", "1"])
+            #expect(first.status == 0, "\(first.stderr)")
+            // The epoch line carries the monitor: 200-NN accuracy and mean pairwise cosine.
+            #expect(first.stderr.contains("epoch 1/1") && first.stderr.contains("knn200") && first.stderr.contains(" cos "), "\(first.stderr)")
+            var state = try MetricState.read(checkpoint, sampleCount: 320)
+            #expect(state.checkpoint.epoch == 1 && state.checkpoint.iteration == 5)
+            #expect(state.memory?.count == 320 * 128 && state.normalizer != nil)
+            #expect(TestSupport.files(in: dir) == ["metric.h5", "test.h5", "train.h5"], "no temporaries left")
+
+            let resumed = try TestSupport.run("mt-train", arguments + ["--epochs", "2", "--resume"])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            state = try MetricState.read(checkpoint, sampleCount: 320)
+            #expect(state.checkpoint.epoch == 2 && state.checkpoint.iteration == 10)
+            let changed = try TestSupport.run("mt-train", arguments + ["--epochs", "3", "--resume", "--lr", "0.1"])
+            #expect(changed.status == 2 && changed.stderr.contains("same options"), "\(changed.stderr)")
+
+            let extracted = try TestSupport.run("mt-features", ["extract", test, "--model", checkpoint, "--layer", "output",
+                                                                "-q", "-o", dir + "/features.h5"])
+            #expect(extracted.status == 0, "\(extracted.stderr)")
+            let features = try Features.read(dir + "/features.h5")
+            #expect(features.dimension == 128 && features.count == 100 && features.normalized)
+            for row in 0..<features.count {
+                var norm: Float = 0
+                for j in 0..<128 { norm += features.values[row * 128 + j] * features.values[row * 128 + j] }
+                #expect(abs(norm - 1) < 1e-4)
+            }
+        }
+    }
+
+    @Test func simclrAndSupervisedObjectivesTrain() throws {
+        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+        try TestSupport.withTemporaryDirectory { dir in
+            let train = dir + "/train.h5"
+            #expect(try TestSupport.run("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "128", "-q", "-o", train]).status == 0)
+            for objective in ["simclr", "supervised"] {
+                let result = try TestSupport.run("mt-train", ["metric", train, "--arch", "mnist-cnn", "--objective", objective,
+                                                              "--batch-size", "32", "--epochs", "1", "-o", dir + "/\(objective).h5"])
+                #expect(result.status == 0, "\(result.stderr)")
+                let checkpoint = try Checkpoint.read(dir + "/\(objective).h5")
+                #expect(checkpoint.network.outputDimension == (objective == "simclr" ? 128 : 10))
+                #expect(checkpoint.network.normalizesOutput == (objective == "simclr"))
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+"""PyTorch definitions of mt's architectures, with the same state_dict keys as mt's checkpoints.
+
+mnist-cnn is mt's own small network; wrn-28-2 and resnet18-cifar follow the layer structure and key names
+of the reference implementation (microsoft/metric-transfer.pytorch, lib/models/), so its released weights
+load into them and into mt. Used by torch2h5.py, Tests/Fixtures/make_torch_fixtures.py and
+bench/network_peer.py.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def conv3x3(cin, cout, stride=1):
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+
+
+class MnistCNN(nn.Module):
+    def __init__(self, out_dim=10, in_channels=1, norm=False):
+        super().__init__()
+        layers, c = [], in_channels
+        for i, width in enumerate([32, 32, 64, 64, 128]):
+            layers += [conv3x3(c, width), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+            if i in (1, 3):
+                layers.append(nn.MaxPool2d(2))
+            c = width
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(128, out_dim)
+        self.norm = norm
+
+    def embed(self, x):
+        return F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+
+    def forward(self, x):
+        out = self.fc(self.embed(x))
+        return F.normalize(out, dim=1) if self.norm else out
+
+
+class WideBlock(nn.Module):
+    """Pre-activation block; the 1x1 shortcut (when widths differ) sees the activated input."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = conv3x3(cin, cout, stride)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.conv2 = conv3x3(cout, cout)
+        self.same = cin == cout
+        if not self.same:
+            self.convShortcut = nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
+
+    def forward(self, x):
+        a = F.relu(self.bn1(x))
+        out = self.conv2(F.relu(self.bn2(self.conv1(a))))
+        return out + (x if self.same else self.convShortcut(a))
+
+
+class Stage(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        self.layer = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+class WideResNet(nn.Module):
+    def __init__(self, out_dim=10, depth=28, widen=2, in_channels=3, norm=False):
+        super().__init__()
+        n = (depth - 4) // 6
+        w = [16, 16 * widen, 32 * widen, 64 * widen]
+        self.conv1 = conv3x3(in_channels, w[0])
+        self.block1 = Stage([WideBlock(w[0] if i == 0 else w[1], w[1], 1) for i in range(n)])
+        self.block2 = Stage([WideBlock(w[1] if i == 0 else w[2], w[2], 2 if i == 0 else 1) for i in range(n)])
+        self.block3 = Stage([WideBlock(w[2] if i == 0 else w[3], w[3], 2 if i == 0 else 1) for i in range(n)])
+        self.bn1 = nn.BatchNorm2d(w[3])
+        self.fc = nn.Linear(w[3], out_dim)
+        self.norm = norm
+
+    def embed(self, x):
+        out = self.block3(self.block2(self.block1(self.conv1(x))))
+        return F.adaptive_avg_pool2d(F.relu(self.bn1(out)), 1).flatten(1)
+
+    def forward(self, x):
+        out = self.fc(self.embed(x))
+        return F.normalize(out, dim=1) if self.norm else out
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = conv3x3(cin, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != planes:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    def __init__(self, out_dim=128, in_channels=3, norm=False):
+        super().__init__()
+        self.conv1 = conv3x3(in_channels, 64)
+        self.bn1 = nn.BatchNorm2d(64)
+        layers, c = [], 64
+        for i, width in enumerate([64, 128, 256, 512]):
+            stride = 1 if i == 0 else 2
+            setattr(self, f"layer{i + 1}", nn.Sequential(ResBlock(c, width, stride), ResBlock(width, width, 1)))
+            c = width
+        self.linear = nn.Linear(512, out_dim)
+        self.norm = norm
+
+    def embed(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        return F.adaptive_avg_pool2d(out, 1).flatten(1)
+
+    def forward(self, x):
+        out = self.linear(self.embed(x))
+        return F.normalize(out, dim=1) if self.norm else out
+
+
+ARCHITECTURES = {"mnist-cnn": MnistCNN, "wrn-28-2": WideResNet, "resnet18-cifar": ResNet18}
+
+
+def build(arch, out_dim, in_channels, norm=False):
+    return ARCHITECTURES[arch](out_dim=out_dim, in_channels=in_channels, norm=norm)
