@@ -3,7 +3,10 @@ import Testing
 @testable import Shared
 
 /// Metric training on a toy data set: a resumed run (network, momentum, memory bank, NCE normaliser from
-/// the checkpoint) continues bit-identically, and the augmentation depends only on seed and stream.
+/// the checkpoint) continues bit-identically, the thread count does not change the result, and the
+/// augmentation depends only on seed and stream. These compare bits, so they need the process to
+/// themselves: other suites that change `Parallel.threadCount` or OpenBLAS's thread count while these run
+/// (Swift Testing runs suites concurrently) can change the rounding of a step.
 @Suite("Metric training", .serialized)
 struct MetricTrainerTests {
     static func options(_ objective: MetricObjective) -> MetricOptions {
@@ -41,6 +44,24 @@ struct MetricTrainerTests {
             #expect(a.value == b.value, "\(key) differs after resuming")
         }
         #expect(straight.bank?.values == resumed.bank?.values)
+    }
+
+    @Test(arguments: [MetricObjective.instance, .simclr])
+    func trainingDoesNotDependOnTheThreadCount(_ objective: MetricObjective) throws {
+        let data = CheckpointTests.toyDataset()
+        var options = Self.options(objective)
+        options.negatives = 0           // the full softmax: the sgemm path
+        options.epochs = 1
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        var results: [[[Float]]] = []
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            let trainer = try MetricTrainer(dataset: data, options: options, network: Self.fresh(data, options))
+            _ = trainer.trainEpoch()
+            results.append(trainer.network.namedParameters().map { $0.1.value })
+        }
+        #expect(results[0] == results[1], "parameters after one epoch differ between 1 and 2 threads")
     }
 
     @Test func augmentationIsSeededAndStaysInRange() {
