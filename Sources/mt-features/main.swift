@@ -44,17 +44,17 @@ struct Extract: ParsableCommand {
         discussion: """
         Models: pixels (scaled, flattened pixels), pca:D (PCA fitted on this data, D components, whitened),
         pca:FILE.h5 (project with the PCA stored in an earlier PCA features file), CKPT.h5 (a network
-        checkpoint from mt-train or torch2h5.py: its penultimate layer, or its output with --layer output).
+        checkpoint from mt-train or torch2h5.py: a metric network's output, a classifier's penultimate layer).
         Examples:
           mt-features extract mnist-train.h5 --model pixels -o train-pixels.h5
           mt-features extract mnist-train.h5 --model pca:128 -o train-pca.h5
           mt-features extract mnist-test.h5 --model pca:train-pca.h5 -o test-pca.h5
-          mt-features extract mnist-train.h5 --model metric.h5 --layer output -o train-metric.h5
+          mt-features extract mnist-train.h5 --model metric.h5 -o train-metric.h5
         """)
 
     @Argument(help: "Dataset file (from mt-features import).") var dataset: String
     @Option(help: "pixels, pca:D, pca:FILE.h5 or CKPT.h5.") var model: String = "pixels"
-    @Option(help: "Network layer to embed with: penultimate or output.") var layer: FeatureLayer = .penultimate
+    @Option(help: "Network layer to embed with: auto (output of a metric network, else penultimate), penultimate or output.") var layer: FeatureLayer = .auto
     @Flag(inversion: .prefixedNo, help: "Whiten PCA components (unit variance per axis).") var whiten = true
     @Flag(inversion: .prefixedNo, help: "L2-normalise every feature row (inner product = cosine).") var normalize = true
     @OptionGroup var output: OutputOption

@@ -27,7 +27,7 @@ public enum FeatureModel: Equatable, Sendable {
 public enum FeatureExtraction {
     /// - Parameter layer: for a network, which activations to return (penultimate embedding by default).
     public static func run(dataset datasetPath: String, model: FeatureModel, whiten: Bool, normalize: Bool, output: String,
-                           layer: FeatureLayer = .penultimate) throws {
+                           layer: FeatureLayer = .auto) throws {
         let dataset = try ImageDataset.read(datasetPath)
         switch model {
         case .pixels:
