@@ -12,7 +12,9 @@ THREADS          ?=
 MT_FLAGS         ?= -q $(if $(THREADS),--threads $(THREADS))
 
 # --- stage variables ------------------------------------------------------------------------------
-METRIC           ?= pca#            pixels | pca | imported:FILE.h5 | model:CHECKPOINT.h5
+METRIC           ?= pca#            pixels | pca | simclr | instance | imported:FILE.h5 | model:CHECKPOINT.h5
+METRIC_EPOCHS    ?= 10#             simclr / instance: epochs of mt-train metric (ARCH's network)
+METRIC_FLAGS     ?=
 PCA_DIM          ?= 50
 PCA_WHITEN       ?= no#             yes | no
 K                ?= 20#             neighbours in the kNN graph (spread, ncut)
@@ -33,7 +35,8 @@ IMPORTED     = $(patsubst imported:%,%,$(METRIC))
 CHECKPOINT   = $(patsubst model:%,%,$(METRIC))
 METRIC_TAG  := $(strip $(if $(filter pca,$(METRIC)),pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w),\
                   $(if $(filter imported:%,$(METRIC)),imported-$(basename $(notdir $(IMPORTED))),\
-                  $(if $(filter model:%,$(METRIC)),model-$(basename $(notdir $(CHECKPOINT))),$(METRIC)))))
+                  $(if $(filter model:%,$(METRIC)),model-$(basename $(notdir $(CHECKPOINT))),\
+                  $(if $(filter simclr instance,$(METRIC)),$(METRIC)-$(ARCH)-e$(METRIC_EPOCHS),$(METRIC))))))
 MDIR        := $(ROOT)/$(METRIC_TAG)
 TRAIN_FEATURES := $(MDIR)/features-train.h5
 TEST_FEATURES  := $(MDIR)/features-test.h5
@@ -78,7 +81,20 @@ $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-train.h5: $(DA
 $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-test.h5: $(DATA)/test.h5 $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-train.h5
 	$(MT_BIN)/mt-features extract $< --model pca:$(word 2,$^) $(MT_FLAGS) -o $@
 
-ifneq ($(filter model:%,$(METRIC)),)
+ifneq ($(filter simclr instance,$(METRIC)),)
+# A metric learned without labels. Epoch checkpoints go to metric-partial.h5, so an interrupted run
+# resumes where it stopped when make is run again; metric.h5 appears only when all epochs are done.
+# The finetuned classifier starts from this network.
+CHECKPOINT := $(MDIR)/metric.h5
+TRAIN_FLAGS += --init $(CHECKPOINT)
+$(CHECKPOINT): $(DATA)/train.h5
+	@mkdir -p $(@D)
+	$(MT_BIN)/mt-train metric $< --arch $(ARCH) --objective $(METRIC) --epochs $(METRIC_EPOCHS) \
+	  $(if $(wildcard $(@D)/metric-partial.h5),--resume) $(METRIC_FLAGS) $(MT_FLAGS) -o $(@D)/metric-partial.h5
+	mv $(@D)/metric-partial.h5 $@
+endif
+
+ifneq ($(filter model:%,$(METRIC))$(filter simclr instance,$(METRIC)),)
 # A trained network (mt-train, or a PyTorch model converted with tools/torch2h5.py) embeds the images.
 $(MDIR)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT)
 	@mkdir -p $(@D)
