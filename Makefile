@@ -24,8 +24,9 @@ setup:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "mt needs the Swift toolchain (6.0 or newer) on PATH: https://www.swift.org/install/linux/"; exit 1; }
 
+# Tests are built too (with testability, as `swift test` would), so `make test` reuses this one build.
 build: setup
-	$(SWIFT) build -c release --build-path $(BUILD_DIR)
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing --build-path $(BUILD_DIR)
 
 # A small Python environment for the interoperability tests (h5py, numpy). Without network access
 # those tests skip with a message.
@@ -38,7 +39,7 @@ $(VENV)/.ready:
 # library is not thread-safe and the tests share it in one process.
 test: build python
 	MT_BIN_DIR=$(abspath $(BIN)) MT_PYTHON=$(abspath $(PYTHON)) MNIST_DIR=$(abspath $(MNIST_DIR)) \
-	  $(SWIFT) test -c release --build-path $(BUILD_DIR) --no-parallel
+	  $(SWIFT) test -c release --build-path $(BUILD_DIR) --skip-build --no-parallel
 
 # The main job: the MNIST pipeline from import to test accuracy, with a summary at the end.
 demo: build

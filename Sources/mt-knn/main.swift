@@ -45,7 +45,7 @@ struct Propagate: ParsableCommand {
     @Argument(help: "Features file.") var features: String
     @Option(help: "Split file with the labelled samples.") var split: String
     @Option(help: "Voters per sample (default: min(#labelled, 200)).") var k: Int?
-    @Option(help: "Temperature T of the vote weights exp(s / T).") var temperature: Float = KNNVoting.defaultTemperature
+    @Option(help: "Temperature T of the vote weights exp(s / T).") var temperature = KNNVoting.defaultTemperature
     @Option(help: "Memory budget for features and work buffers, e.g. 512M, 2G.") var memory = ByteCount(bytes: 1 << 30)
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions

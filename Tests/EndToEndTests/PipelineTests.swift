@@ -59,18 +59,19 @@ import TestSupport
         }
     }
 
-    /// CIFAR-format batches whose classes differ in mean colour, so propagation has something to find.
+    /// CIFAR-format batches in which each class is its own random +-100 pattern around gray 128, plus
+    /// noise, so propagation has something to find.
     func writeCIFARFixture(_ directory: String, recordsPerFile: Int) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var generator = SeededGenerator(seed: 3)
+        let patterns = (0..<10).map { _ in (0..<3072).map { _ in generator.next() & 1 == 0 ? Float(-100) : 100 } }
         for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
             var bytes: [UInt8] = []
             for record in 0..<recordsPerFile {
                 let label = record % 10
                 bytes.append(UInt8(label))
-                for channel in 0..<3 {
-                    let mean = 40 + 20 * Float((label + channel * 3) % 10)
-                    for _ in 0..<1024 { bytes.append(UInt8(max(0, min(255, mean + 25 * generator.nextNormal())))) }
+                for value in patterns[label] {
+                    bytes.append(UInt8(max(0, min(255, 128 + value + 30 * generator.nextNormal()))))
                 }
             }
             try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + name))

@@ -179,23 +179,6 @@ enum TestGraphs {
         #expect(TestGraphs.orthonormalityError(pairs.vectors, rows: n, columns: 9) < 1e-4)
     }
 
-    @Test func sameSeedSameVectorsForAnyThreadCount() {
-        let a = try! AffinityGraph(graph: TestGraphs.blobs(clusters: 4, perCluster: 50, k: 5, seed: 9), path: "g.h5").normalizedAffinity()
-        let solver = SymmetricEigensolver(count: 10, tolerance: 1e-4, blockSize: 4, basisSize: 32, seed: 5)
-        let before = Parallel.threadCount
-        defer {
-            Parallel.threadCount = before
-            openblas_set_num_threads(Int32(before))
-        }
-        Parallel.threadCount = 1
-        openblas_set_num_threads(1)
-        let one = solver.largest(of: a)
-        Parallel.threadCount = 2
-        openblas_set_num_threads(2)
-        let two = solver.largest(of: a)
-        #expect(one.vectors == two.vectors && one.values == two.values)
-    }
-
     @Test func eigenFileRoundTrips() throws {
         try TestSupport.withTemporaryDirectory { dir in
             let pairs = GraphEigenpairs(eigenvalues: [0, 0.5], eigenvectors: [0.6, 0.8, 0.8, -0.6], degrees: [2, 3],

@@ -178,7 +178,8 @@ public enum ExactKNN {
                     let databaseBlock = diagonal ? queryBlock
                         : try database.rows(databaseRows, scratch: symmetric ? otherScratch : databaseScratch)
                     let pairs = tilePairs(queryRows.count, databaseRows.count, tile: tile, triangle: diagonal)
-                    let round = max(1, 8 * Parallel.threadCount)
+                    // Rounds only pace the progress line; 32 tiles a thread keep the wait at their ends small.
+                    let round = max(1, 32 * Parallel.threadCount)
                     for roundStart in stride(from: 0, to: pairs.count, by: round) {
                         let roundPairs = roundStart..<min(pairs.count, roundStart + round)
                         Parallel.forEachTask(roundPairs.count) { task in

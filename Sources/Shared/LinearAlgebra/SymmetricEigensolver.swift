@@ -34,9 +34,10 @@ public struct KnownEigenvectors: Sendable {
 
 /// Block Krylov-Schur (thick-restart block Lanczos) for the largest eigenpairs of a symmetric matrix.
 ///
-/// The basis grows a block of `blockSize` vectors at a time: one sparse mat-block product, then classical
-/// Gram-Schmidt against the whole basis applied twice (full reorthogonalisation, as two BLAS gemms per
-/// pass, which is where the time goes), then a QR of the block. The projected matrix H = V^T A V is kept
+/// The basis grows a block of `blockSize` vectors at a time: one sparse mat-block product, then full
+/// reorthogonalisation by block classical Gram-Schmidt (a pass against the two newest blocks, one against
+/// the whole basis, a second whole pass when the DGKS criterion asks; each pass two BLAS gemms, which is
+/// where the time goes), then a Householder QR of the block. The projected matrix H = V^T A V is kept
 /// dense; when the basis reaches `basisSize` columns, H is diagonalised (LAPACK dsyevd), the `keep` leading
 /// Ritz vectors replace the basis and the newest block stays as the residual direction. A Ritz pair
 /// (theta, y) has residual ||A V y - theta V y|| = ||B y||, B the coupling of the residual block, which
@@ -46,8 +47,9 @@ public struct KnownEigenvectors: Sendable {
 /// Blocks amortise the pass over the matrix and turn the reorthogonalisation into gemms; exact repeated
 /// eigenvalues are found up to the block size (a rank deficient block is refilled with fresh random
 /// directions); eigenvectors known in advance (the components of a disconnected graph) start the basis
-/// as converged Ritz vectors, so any multiplicity of them is exact. All arithmetic follows fixed orders, so a
-/// seed gives the same pairs for any thread count.
+/// as converged Ritz vectors, so any multiplicity of them is exact. All arithmetic follows fixed orders
+/// (row chunks fixed by size, OpenBLAS single-threaded inside them), so a seed gives the same pairs for any
+/// thread count.
 public struct SymmetricEigensolver {
     public var count: Int
     public var tolerance: Double

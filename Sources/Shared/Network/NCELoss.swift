@@ -118,7 +118,8 @@ public struct NCELoss: Sendable {
         let b = x.batch, d = bank.dimension, n = bank.count, t = temperature
         // logits [B, N] = x M^T / T, turned into dL/dlogits in place.
         var logits = [Float](repeating: 0, count: b * n)
-        BLAS.gemm(x.data, bank.values, &logits, m: b, n: n, k: d, transposeB: true, alpha: Float(1 / t))
+        // Single-threaded sgemm, as the engine's layers: results must not depend on the thread count.
+        BLAS.singleThreaded { BLAS.gemm(x.data, bank.values, &logits, m: b, n: n, k: d, transposeB: true, alpha: Float(1 / t)) }
         var sampleLoss = [Double](repeating: 0, count: b)
         logits.withUnsafeMutableBufferPointer { ls in
             sampleLoss.withUnsafeMutableBufferPointer { losses in
@@ -138,7 +139,7 @@ public struct NCELoss: Sendable {
         }
         var gradient = Tensor(zeros: x.shape)
         gradient.data.withUnsafeMutableBufferPointer { g in
-            BLAS.gemm(logits, bank.values, g.baseAddress!, m: b, n: d, k: n, alpha: Float(1 / t))
+            BLAS.singleThreaded { BLAS.gemm(logits, bank.values, g.baseAddress!, m: b, n: d, k: n, alpha: Float(1 / t)) }
         }
         return LossResult(loss: sampleLoss.reduce(0, +) / Double(b), gradient: gradient)
     }

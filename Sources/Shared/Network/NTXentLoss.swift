@@ -7,7 +7,8 @@ import Foundation
 /// Input z [2B, D] (unit rows in practice; the gradient is exact for any z). With S = z z^T / T,
 ///     loss = (1/2B) sum_a [ log sum_{b != a} exp(S_ab) - S_a,p(a) ]
 ///     G_ab = (softmax_{b != a}(S_a)_b - [b = p(a)]) / 2B   (G_aa = 0),     dz = (G + G^T) z / T.
-/// Two sgemms of [2B, 2B, D]; rows in parallel; float64 sums.
+/// Two sgemms of [2B, 2B, D] (single-threaded, so results do not depend on --threads); rows in parallel;
+/// float64 sums.
 public struct NTXentLoss: Sendable {
     public var temperature: Double
 
@@ -18,7 +19,8 @@ public struct NTXentLoss: Sendable {
         let rows = z.batch, d = z.sampleSize, half = rows / 2, t = temperature
         precondition(rows % 2 == 0 && rows >= 4, "nt-xent: expected [2B, D] with B >= 2, found \(z.shape)")
         var similarity = [Float](repeating: 0, count: rows * rows)
-        BLAS.gemm(z.data, z.data, &similarity, m: rows, n: rows, k: d, transposeB: true, alpha: Float(1 / t))
+        // Single-threaded sgemms, as the engine's layers: results must not depend on the thread count.
+        BLAS.singleThreaded { BLAS.gemm(z.data, z.data, &similarity, m: rows, n: rows, k: d, transposeB: true, alpha: Float(1 / t)) }
         var sampleLoss = [Double](repeating: 0, count: rows)
         let inverseCount = 1 / Double(rows)
         // Row a of `similarity` becomes G_a.
@@ -49,7 +51,7 @@ public struct NTXentLoss: Sendable {
         }
         var gradient = Tensor(zeros: z.shape)
         gradient.data.withUnsafeMutableBufferPointer { g in
-            BLAS.gemm(similarity, z.data, g.baseAddress!, m: rows, n: d, k: rows, alpha: Float(1 / t))
+            BLAS.singleThreaded { BLAS.gemm(similarity, z.data, g.baseAddress!, m: rows, n: d, k: rows, alpha: Float(1 / t)) }
         }
         return LossResult(loss: sampleLoss.reduce(0, +) * inverseCount, gradient: gradient)
     }

@@ -15,11 +15,11 @@ import Foundation
 /// leaves the normalised distribution unchanged but cannot overflow for unnormalised features.
 public enum KNNVoting {
     public static let defaultK = 200
-    public static let defaultTemperature: Float = 0.1
+    public static let defaultTemperature = 0.1
 
     /// Propagates the split's labels to every row of `features`.
     public static func propagate(_ features: RowMatrix, split: Split, k: Int? = nil,
-                                 temperature: Float = defaultTemperature, memoryBudget: Int = 1 << 30) throws -> PseudoLabels {
+                                 temperature: Double = defaultTemperature, memoryBudget: Int = 1 << 30) throws -> PseudoLabels {
         guard split.sampleCount == features.count else {
             throw MTError.badInput(features.origin, nil, "has \(features.count) rows, but the split is for \(split.sampleCount) samples")
         }
@@ -31,12 +31,16 @@ public enum KNNVoting {
         // One extra neighbour so that a labelled sample still has K after dropping its own match.
         let fetched = min(voters + 1, labeledCount)
 
+        // Reading the features once serves both the gather and the search when they fit the budget.
+        if features.byteCount + labeledCount * features.dimension * MemoryLayout<Float>.size <= memoryBudget {
+            try features.loadAll()
+        }
         let labeledRows = try features.gather(split.labeled, blockBytes: min(memoryBudget / 4, 64 << 20))
         let database = try RowMatrix(labeledRows, count: labeledCount, dimension: features.dimension, origin: features.origin)
         let graph = try ExactKNN.search(features, database: database, k: fetched,
-                                        memoryBudget: max(0, memoryBudget - database.byteCount))
+                                        memoryBudget: memoryBudget)
 
-        let count = features.count, classes = split.classCount
+        let count = features.count, classes = split.classCount, t = Float(temperature)
         var labeledSlot = [Int](repeating: -1, count: count)
         for (slot, sample) in split.labeled.enumerated() { labeledSlot[sample] = slot }
         var probs = [Float](repeating: 0, count: count * classes)
@@ -56,7 +60,7 @@ public enum KNNVoting {
                             guard neighbor != slot else { continue }
                             let s = graph.similarities[sample * fetched + position]
                             if used == 0 { best = s }
-                            scores[Int(split.labeledLabels[neighbor])] += exp((s - best) / temperature)
+                            scores[Int(split.labeledLabels[neighbor])] += exp((s - best) / t)
                             used += 1
                         }
                         if slot >= 0 {
@@ -75,7 +79,7 @@ public enum KNNVoting {
             Console.note(String(format: "leave-one-out accuracy of the vote on the %d labelled samples: %.1f%%", labeledCount, accuracy))
         }
         return PseudoLabels.fromDistributions(probs, count: count, split: split, method: "knn",
-                                              parameters: ["k": .int(voters), "temperature": .double(Double(temperature))])
+                                              parameters: ["k": .int(voters), "temperature": .double(temperature)])
     }
 
     /// The first index of the largest value.
@@ -112,7 +116,7 @@ extension PseudoLabels {
 
 extension KNNVoting {
     /// `mt-knn propagate`: reads the features and the split, votes, writes the pseudo-labels artifact.
-    public static func run(features: String, split: String, k: Int?, temperature: Float, memoryBudget: Int,
+    public static func run(features: String, split: String, k: Int?, temperature: Double, memoryBudget: Int,
                            output: String) throws {
         let rows = try RowMatrix(features: features)
         let labeled = try Split.read(split, sampleCount: rows.count)

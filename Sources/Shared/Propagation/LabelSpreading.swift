@@ -42,7 +42,7 @@ public enum LabelSpreading {
 
         let n = graph.count, classes = split.classCount
         let affinity = normalizedAffinity(graph, gamma: gamma)
-        // F rows are padded to a multiple of 8 classes so that a row update is whole SIMD8 vectors.
+        // F rows are padded to a multiple of 8 classes: the sparse product then runs on SIMD8 blocks.
         let width = (classes + 7) / 8 * 8
         let seeds = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
         var current = UnsafeMutablePointer<Float>.allocate(capacity: n * width)
@@ -57,47 +57,28 @@ public enum LabelSpreading {
         var done = 0
         var converged = false
         let progress = Progress("spread", total: iterations, unit: "iterations")
-        let a = SIMD8<Float>(repeating: Float(alpha)), b = SIMD8<Float>(repeating: Float(1 - alpha))
-        affinity.withPointers { offsets, columns, weights in
-            while done < iterations && !converged {
-                let f = UnsafePointer(current), out = next
-                Parallel.forEachChunk(chunks) { chunkRange in
-                    for chunk in chunkRange {
-                        var change: Float = 0, top: Float = 0
-                        for row in (chunk * n / chunks)..<((chunk + 1) * n / chunks) {
-                            // Up to 16 classes (one cache line per neighbour) in two registers; more
-                            // classes take one pass over the neighbours per 16.
-                            for block in stride(from: 0, to: width, by: 16) {
-                                let pair = block + 8 < width
-                                var low = SIMD8<Float>(repeating: 0), high = SIMD8<Float>(repeating: 0)
-                                for e in offsets[row]..<offsets[row + 1] {
-                                    let w = SIMD8<Float>(repeating: weights[e])
-                                    let source = UnsafeRawPointer(f + Int(columns[e]) * width + block)
-                                    low += w * source.loadUnaligned(as: SIMD8<Float>.self)
-                                    if pair { high += w * source.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) }
-                                }
-                                for offset in stride(from: 0, to: pair ? 16 : 8, by: 8) {
-                                    let at = row * width + block + offset
-                                    let sum = offset == 0 ? low : high
-                                    let value = a * sum + b * UnsafeRawPointer(seeds + at).loadUnaligned(as: SIMD8<Float>.self)
-                                    UnsafeMutableRawPointer(out + at).storeBytes(of: value, as: SIMD8<Float>.self)
-                                    for lane in 0..<8 {
-                                        change = max(change, abs(value[lane] - f[at + lane]))
-                                        top = max(top, value[lane])
-                                    }
-                                }
-                            }
-                        }
-                        changes[2 * chunk] = change
-                        changes[2 * chunk + 1] = top
+        let a = Float(alpha), b = Float(1 - alpha)
+        while done < iterations && !converged {
+            affinity.multiply(current, ldx: width, into: next, ldy: width, width: width)
+            let f = UnsafePointer(current), out = next
+            Parallel.forEachChunk(chunks) { chunkRange in
+                for chunk in chunkRange {
+                    var change: Float = 0, top: Float = 0
+                    for at in (chunk * n / chunks * width)..<((chunk + 1) * n / chunks * width) {
+                        let value = a * out[at] + b * seeds[at]
+                        change = max(change, abs(value - f[at]))
+                        top = max(top, value)
+                        out[at] = value
                     }
+                    changes[2 * chunk] = change
+                    changes[2 * chunk + 1] = top
                 }
-                swap(&current, &next)
-                done += 1
-                progress.advance()
-                let change = (0..<chunks).map { changes[2 * $0] }.max()!, top = (0..<chunks).map { changes[2 * $0 + 1] }.max()!
-                converged = Double(change) <= tolerance * Double(top)
             }
+            swap(&current, &next)
+            done += 1
+            progress.advance()
+            let change = (0..<chunks).map { changes[2 * $0] }.max()!, top = (0..<chunks).map { changes[2 * $0 + 1] }.max()!
+            converged = Double(change) <= tolerance * Double(top)
         }
         progress.finish()
 
@@ -116,61 +97,25 @@ public enum LabelSpreading {
         return Result(labels: labels, iterations: done, converged: converged)
     }
 
-    /// S = D^-1/2 (A + A^T) D^-1/2 in compressed sparse rows; entries of one row keep a fixed order
-    /// (own neighbours, then rows listing it by increasing index), so sums are reproducible.
-    struct SparseRows {
-        var offsets: [Int]
-        var columns: [Int32]
-        var weights: [Float]
-
-        func withPointers<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Int32>, UnsafePointer<Float>) throws -> R) rethrows -> R {
-            try offsets.withUnsafeBufferPointer { o in
-                try columns.withUnsafeBufferPointer { c in
-                    try weights.withUnsafeBufferPointer { w in try body(o.baseAddress!, c.baseAddress!, w.baseAddress!) }
-                }
-            }
-        }
-    }
-
-    static func normalizedAffinity(_ graph: KNNGraph, gamma: Double) -> SparseRows {
+    /// S = D^-1/2 (A + A^T) D^-1/2 with A[i, j] = max(s_ij, 0)^gamma for the graph's edges (self-loops
+    /// dropped); an entry listed both ways is summed. Samples without edges keep zero rows.
+    static func normalizedAffinity(_ graph: KNNGraph, gamma: Double) -> SparseMatrix {
         let n = graph.count, k = graph.k
-        func weight(_ s: Float) -> Float { gamma == 0 ? 1 : Float(pow(Double(max(s, 0)), gamma)) }
-        var counts = [Int](repeating: 0, count: n + 1)
+        var rows: [Int32] = [], columns: [Int32] = [], values: [Float] = []
+        rows.reserveCapacity(2 * n * k)
+        columns.reserveCapacity(2 * n * k)
+        values.reserveCapacity(2 * n * k)
         for i in 0..<n {
             for e in (i * k)..<((i + 1) * k) where Int(graph.neighbors[e]) != i {
-                counts[i + 1] += 1
-                counts[Int(graph.neighbors[e]) + 1] += 1
+                let w = gamma == 0 ? 1 : Float(pow(Double(max(graph.similarities[e], 0)), gamma))
+                let j = graph.neighbors[e]
+                rows.append(Int32(i)); columns.append(j); values.append(w)
+                rows.append(j); columns.append(Int32(i)); values.append(w)
             }
         }
-        var offsets = counts
-        for i in 0..<n { offsets[i + 1] += offsets[i] }
-        var fill = Array(offsets.dropLast())
-        var columns = [Int32](repeating: 0, count: offsets[n])
-        var weights = [Float](repeating: 0, count: offsets[n])
-        for i in 0..<n {
-            for e in (i * k)..<((i + 1) * k) where Int(graph.neighbors[e]) != i {
-                columns[fill[i]] = graph.neighbors[e]
-                weights[fill[i]] = weight(graph.similarities[e])
-                fill[i] += 1
-            }
-        }
-        for i in 0..<n {
-            for e in (i * k)..<((i + 1) * k) where Int(graph.neighbors[e]) != i {
-                let j = Int(graph.neighbors[e])
-                columns[fill[j]] = Int32(i)
-                weights[fill[j]] = weight(graph.similarities[e])
-                fill[j] += 1
-            }
-        }
-        var scale = [Float](repeating: 0, count: n)
-        for i in 0..<n {
-            let degree = weights[offsets[i]..<offsets[i + 1]].reduce(0, +)
-            scale[i] = degree > 0 ? 1 / degree.squareRoot() : 0
-        }
-        for i in 0..<n {
-            for e in offsets[i]..<offsets[i + 1] { weights[e] *= scale[i] * scale[Int(columns[e])] }
-        }
-        return SparseRows(offsets: offsets, columns: columns, weights: weights)
+        let weights = SparseMatrix(rows: n, columns: n, rowIndex: rows, columnIndex: columns, values: values)
+        let scale = weights.rowSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
+        return weights.scaled(left: scale, right: scale)
     }
 }
 
