@@ -7,24 +7,16 @@
 #              scikit-learn LabelSpreading(kernel='knn'), with 10 and 100 labels: seconds and accuracy on
 #              the unlabelled samples.
 # Usage: bench/knn.sh. Environment: MT_VENV (Python venv, default .venv-bench in the repo), MNIST_DIR
-# (default ../shared/datasets/mnist beside the repo), THREADS (2), K (20), LIMIT (all samples).
+# (default ../shared/datasets/mnist beside the repo), THREADS (2), K (20), LIMIT (all samples), SKLEARN (1;
+# 0 skips scikit-learn, which takes minutes).
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 threads=${THREADS:-2}
 k=${K:-20}
 mnist=${MNIST_DIR:-$root/../shared/datasets/mnist}
-venv=${MT_VENV:-$root/.venv-bench}
 [ -x /usr/bin/time ] || { echo "bench/knn.sh needs /usr/bin/time (GNU time) for peak memory" >&2; exit 2; }
-if ! "$venv/bin/python" -c "import numpy, h5py, faiss, sklearn" 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet numpy h5py faiss-cpu scikit-learn
-fi
-py="$venv/bin/python"
+bench_setup numpy h5py faiss-cpu scikit-learn
 peer="$root/bench/knn_peer.py"
-for product in mt-features mt-select mt-knn; do
-    swift build -c release --product "$product" --package-path "$root" >/dev/null
-done
-bin=$(swift build -c release --show-bin-path --package-path "$root")
 out="$root/bench/out/knn"
 mkdir -p "$out"
 
@@ -72,6 +64,7 @@ $(measure "$bin/mt-knn" spread "$out/graph-$features.h5" --split "$split" --thre
 EOT
         acc=$("$py" "$peer" accuracy "$out/spread.h5" "$out/$features.h5" "$split" | awk '{ print $2 }')
         printf "%-8s %-7s %-34s %9s %9s\n" "$features" "$labels" "mt-knn spread (graph given)" "$s" "$acc"
+        [ "${SKLEARN:-1}" = 1 ] || continue   # SKLEARN=0: skip the slow scikit-learn peer
         result=$("$py" "$peer" sklearn "$out/$features.h5" "$split" "$k" 0.99 1000 "$threads")
         s=$(echo "$result" | awk '{ print $3 }')
         acc=$(echo "$result" | awk '{ print $5 }')

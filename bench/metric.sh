@@ -10,24 +10,15 @@
 # Throughput counts images (simclr: each image gives two views) over whole training steps: augmentation,
 # forward, loss, backward, SGD step, memory-bank update.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$(dirname "$0")/common.sh"
 cd "$root"
 THREADS="${THREADS:-2}"
 IMAGES="${IMAGES:-2560}"
 MNIST_DIR="${MNIST_DIR:-$root/../shared/datasets/mnist}"
-VENV="${MT_VENV:-$root/.venv-bench}"
 out="$root/bench/out"
 mkdir -p "$out"
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch, h5py, numpy" 2>/dev/null; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet numpy h5py
-    "$VENV/bin/pip" install --quiet torch --index-url https://download.pytorch.org/whl/cpu
-fi
-
-swift build -c release --product mt-train >/dev/null
-swift build -c release --product mt-features >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+bench_setup numpy h5py torch
 data="$out/metric-mnist-$IMAGES.h5"
 [ -f "$data" ] || "$bin/mt-features" import mnist "$MNIST_DIR" --split train --limit "$IMAGES" -o "$data" -q
 
@@ -37,7 +28,7 @@ for objective in instance simclr; do
     line=$("$bin/mt-train" metric "$data" --arch mnist-cnn --objective "$objective" --epochs 1 --warmup 0 \
         --threads "$THREADS" -o "$out/metric-$objective.h5" 2>&1 | grep '^epoch 1/1')
     ours=$(echo "$line" | sed -E 's/.* ([0-9.]+) img\/s.*/\1/')
-    peer=$("$VENV/bin/python" bench/metric_peer.py "$data" --objective "$objective" --threads "$THREADS" \
+    peer=$("$py" bench/metric_peer.py "$data" --objective "$objective" --threads "$THREADS" \
         --steps $((IMAGES / 128)) | sed -E 's/.*img_per_s ([0-9.]+).*/\1/')
     ratio=$(awk -v a="$ours" -v b="$peer" 'BEGIN { printf "%.2f", a / b }')
     printf "%-10s %-10s %12s %12s %8s\n" "$objective" mnist-cnn "$ours" "$peer" "${ratio}x"

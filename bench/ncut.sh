@@ -7,21 +7,14 @@
 # Environment: MT_VENV (Python venv, default .venv-bench in the repo), MNIST_DIR (idx files, default
 # ../shared/datasets/mnist beside the repo), THREADS (default 2), REPEAT (runs per solver, best kept; 1).
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 pairs=${1:-200}
 tol=${2:-1e-3}
 threads=${THREADS:-2}
 repeat=${REPEAT:-1}
 mnist=${MNIST_DIR:-$root/../shared/datasets/mnist}
-venv=${MT_VENV:-$root/.venv-bench}
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet numpy scipy h5py faiss-cpu threadpoolctl
-fi
-py="$venv/bin/python"
+bench_setup numpy scipy h5py faiss-cpu threadpoolctl
 peer="$root/bench/ncut_peer.py"
-swift build -c release --product mt-ncut --package-path "$root" >/dev/null
-bin=$(swift build -c release --show-bin-path --package-path "$root")
 out="$root/bench/out/ncut"
 mkdir -p "$out"
 if [ ! -f "$out/graph.h5" ]; then

@@ -6,23 +6,18 @@
 #   THREADS=1 STEPS=5 bench/network.sh   # fewer threads / timed steps
 #   MT_VENV=/path/to/venv bench/network.sh   # reuse a venv that has torch
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/common.sh"
+cd "$root"
 THREADS=${THREADS:-$(nproc)}
 STEPS=${STEPS:-10}
 BATCHES=${BATCHES:-4}
-VENV=${MT_VENV:-.venv-bench}
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --index-url https://download.pytorch.org/whl/cpu torch
-    "$VENV/bin/pip" install -q numpy h5py
-fi
-swift build -c release --product mt-train >/dev/null
+bench_setup numpy h5py torch
 printf '%-10s %8s %10s %10s %7s %10s %10s %7s\n' arch threads mt-train torch ratio mt-infer torch-inf ratio
 for spec in "mnist-cnn 1 28" "wrn-28-2 3 32"; do
     set -- $spec
-    ours=$(.build/release/mt-train benchmark --arch "$1" --channels "$2" --size "$3" --threads "$THREADS" \
+    ours=$("$bin/mt-train" benchmark --arch "$1" --channels "$2" --size "$3" --threads "$THREADS" \
         --train-steps "$STEPS" --infer-batches "$BATCHES")
-    peer=$("$VENV/bin/python" bench/network_peer.py --arch "$1" --channels "$2" --size "$3" --threads "$THREADS" \
+    peer=$("$py" bench/network_peer.py --arch "$1" --channels "$2" --size "$3" --threads "$THREADS" \
         --train-steps "$STEPS" --infer-batches "$BATCHES")
     read -r _ _ ot _ oi <<<"$ours"
     read -r _ _ pt _ pi <<<"$peer"

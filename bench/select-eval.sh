@@ -3,18 +3,10 @@
 # (bench/select_eval_reference.py) on a synthetic 60,000 x 10 pseudo-labels file, checking that they agree.
 # Usage: bench/select-eval.sh [N] [C]. MT_VENV overrides the Python venv (default .venv-bench in the repo).
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 n=${1:-60000}
 c=${2:-10}
-venv=${MT_VENV:-$root/.venv-bench}
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet numpy h5py
-fi
-py="$venv/bin/python"
-swift build -c release --product mt-select --package-path "$root" >/dev/null
-swift build -c release --product mt-eval --package-path "$root" >/dev/null
-bin=$(swift build -c release --show-bin-path --package-path "$root")
+bench_setup numpy h5py
 out="$root/bench/out"
 mkdir -p "$out"
 "$py" "$root/bench/select_eval_reference.py" make "$n" "$c" "$out/pseudo.h5"

@@ -1,0 +1,20 @@
+# Sourced by every bench/*.sh: the shared set-up, so each script only says what it measures.
+#   root     the repository
+#   py       a Python with the peers' packages: MT_VENV, or .venv-bench in the repository, made on first use
+#   bin      release builds of the tools, in their own build folder (.build-bench) so that benchmarks run
+#            plain release binaries and do not disturb the test build in .build
+# Call bench_setup PYTHON_PACKAGES... once, before using $py or $bin.
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+bench_setup() {
+    venv=${MT_VENV:-$root/.venv-bench}
+    imports=$(printf '%s\n' "$@" | sed 's/==.*//; s/^faiss-cpu$/faiss/; s/^scikit-learn$/sklearn/' | paste -sd, -)
+    if ! "$venv/bin/python" -c "import $imports" 2>/dev/null; then
+        python3 -m venv "$venv"
+        # torch's CPU-only wheel (the plain name pulls gigabytes of CUDA libraries).
+        "$venv/bin/pip" install --quiet $(printf '%s\n' "$@" | sed 's/^torch$/torch==2.13.0+cpu/')
+    fi
+    py="$venv/bin/python"
+    swift build -c release --build-path "$root/.build-bench" --package-path "$root" >/dev/null
+    bin=$(swift build -c release --build-path "$root/.build-bench" --package-path "$root" --show-bin-path)
+}
