@@ -6,6 +6,7 @@ BUILD_DIR  ?= .build
 BIN        := $(BUILD_DIR)/release
 MNIST_DIR  ?= ../shared/datasets/mnist
 OUT        ?= out
+DEMO_EPOCHS ?= 3
 VENV       ?= .venv
 PYTHON     := $(VENV)/bin/python
 DEBIAN_PACKAGES := libhdf5-dev libopenblas-dev liblapacke-dev libpng-dev zlib1g-dev pkg-config hdf5-tools python3-venv
@@ -49,7 +50,7 @@ demo: build
 	  echo "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from the MNIST database"; \
 	  echo "(yann.lecun.com/exdb/mnist or any mirror) into a folder, then run: make demo MNIST_DIR=that/folder"; \
 	  exit 2; fi
-	@$(MAKE) --no-print-directory -f pipelines/mnist.mk MT_BIN=$(abspath $(BIN)) MNIST_DIR=$(abspath $(MNIST_DIR)) OUT=$(OUT) demo
+	@$(MAKE) --no-print-directory -f pipelines/mnist.mk MT_BIN=$(abspath $(BIN)) MNIST_DIR=$(abspath $(MNIST_DIR)) OUT=$(OUT) EPOCHS=$(DEMO_EPOCHS) demo
 
 # The paper's table, regenerated: label counts x propagation methods x seeds.
 table: build
