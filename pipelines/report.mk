@@ -27,7 +27,7 @@ table:
 	  $(MAKE) --no-print-directory -f $(PIPELINE) LABELS_PER_CLASS=$$labels PROPAGATION=$$propagation SEED=$$seed $(TABLE_STAGE); \
 	done; done; done
 	@mkdir -p $(TABLE_DIR)
-	python3 $(TOOLS)/results.py --metric $(METRIC_TAG) --out $(TABLE_DIR)/results.md \
+	python3 $(TOOLS)/results.py --metric $(METRIC_TAG) --out $(TABLE_DIR)/results.md $(if $(filter evaluate,$(TABLE_STAGE)),--with-test) \
 	  $(foreach l,$(TABLE_LABELS),$(foreach p,$(TABLE_PROPAGATIONS),$(foreach s,$(TABLE_SEEDS),\
 	    $(l):$(p):$(s):$(MDIR)/$(if $(filter knn,$(p)),knn,$(if $(filter spread,$(p)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))/n$(l)-s$(s))))
 	$(MT_BIN)/mt-eval pseudo $(MT_FLAGS) --truth $(DATA)/train.h5 --plot $(TABLE_DIR) \

@@ -31,6 +31,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--metric", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--with-test", action="store_true", help="add the finetuned models' test accuracy")
     parser.add_argument("runs", nargs="+")
     args = parser.parse_args()
 
@@ -46,17 +47,19 @@ def main():
         entry["accuracy"].append(scalar(pseudo, "accuracy"))
         entry["auc"].append(scalar(pseudo, "auc"))
         entry["top20"].append(scalar(pseudo, "accuracy_at_20"))
-        entry["test"].append(scalar(tests[0], "accuracy") if tests else None)
+        if args.with_test:
+            entry["test"].append(scalar(tests[0], "accuracy") if tests else None)
 
     lines = [
         f"Metric `{args.metric}`; mean ± std over seeds, in %.",
         "",
-        "| labels/class | propagation | seeds | pseudo-label acc. | acc.-coverage AUC | acc. of top 20 % | test acc. |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| labels/class | propagation | seeds | pseudo-label acc. | acc.-coverage AUC | acc. of top 20 % |"
+        + (" test acc. |" if args.with_test else ""),
+        "| ---: | --- | ---: | ---: | ---: | ---: |" + (" ---: |" if args.with_test else ""),
     ]
     for (labels, method), entry in sorted(rows.items()):
         lines.append(f"| {labels} | {method} | {len(entry['seeds'])} | {cell(entry['accuracy'])} | "
-                     f"{cell(entry['auc'])} | {cell(entry['top20'])} | {cell(entry['test'])} |")
+                     f"{cell(entry['auc'])} | {cell(entry['top20'])} |" + (f" {cell(entry['test'])} |" if args.with_test else ""))
     with open(args.out + ".tmp", "w") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(args.out + ".tmp", args.out)
