@@ -50,6 +50,59 @@ import TestSupport
             let split = try Split.read(dir + "/split.h5")
             #expect(split.labeled.count == 6 && split.classCount == 3 && split.sampleCount == 30)
             #expect(zip(split.labeled, split.labeledLabels).allSatisfy { Int32($0 % 3) == $1 })
+
+            // The same hand-made features feed mt-knn, whose graph h5py reads back.
+            let graph = try TestSupport.run("mt-knn", ["graph", dir + "/mine.h5", "-k", "4", "-o", dir + "/graph.h5"])
+            #expect(graph.status == 0, "\(graph.stderr)")
+            let check = """
+            import h5py, numpy as np
+            x = h5py.File('\(dir)/mine.h5')['features'][:].astype(np.float32)
+            g = h5py.File('\(dir)/graph.h5')
+            s = x @ x.T
+            np.fill_diagonal(s, -np.inf)
+            best = np.sort(s, axis=1)[:, ::-1][:, :4]
+            assert g['neighbors'].dtype == np.int32 and g['neighbors'].shape == (30, 4)
+            assert np.allclose(g['similarities'][:], best, atol=1e-4)
+            print('ok')
+            """
+            let checked = try TestSupport.runPython(python, check)
+            #expect(checked.status == 0 && checked.stdout == "ok\n", "\(checked.stderr)")
+        }
+    }
+
+    @Test func h5pyReadsPseudoLabelsAndSelectionsAsMtEvalDoes() throws {
+        guard let python = TestSupport.pythonWithH5py else { return }
+        guard let dataset = try TestSupport.mnistTrain(limit: 1500) else { return }
+        try TestSupport.withTemporaryDirectory { dir in
+            try dataset.write(dir + "/train.h5", inputs: [])
+            for arguments in [["mt-features", "extract", dir + "/train.h5", "--model", "pca:30", "-o", dir + "/f.h5"],
+                              ["mt-select", "split", dir + "/train.h5", "--per-class", "5", "-o", dir + "/s.h5"],
+                              ["mt-knn", "propagate", dir + "/f.h5", "--split", dir + "/s.h5", "-o", dir + "/p.h5"],
+                              ["mt-select", "pseudo", dir + "/p.h5", "--ratio", "0.3", "-o", dir + "/sel.h5"],
+                              ["mt-eval", "pseudo", dir + "/p.h5", dir + "/sel.h5", "--truth", dir + "/train.h5", "--json", dir + "/e.json"]] {
+                let run = try TestSupport.run(arguments[0], Array(arguments.dropFirst()))
+                #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            }
+            // Accuracy on the unlabelled samples, and on the pseudo-labelled part of the selection, from the
+            // files alone as FORMATS.md describes them, must equal what mt-eval reports.
+            let script = """
+            import h5py, json, numpy as np
+            truth = h5py.File('\(dir)/train.h5')['labels'][:]
+            p = h5py.File('\(dir)/p.h5')
+            unlabeled = np.setdiff1d(np.arange(len(truth)), p['labeled'][:])
+            assert np.allclose(p['probs'][:].sum(1), 1, atol=1e-4)
+            acc_pseudo = (p['labels'][:][unlabeled] == truth[unlabeled]).mean()
+            s = h5py.File('\(dir)/sel.h5')
+            k = int(s.attrs['num_labeled'])
+            index, labels = s['index'][k:], s['labels'][k:]
+            acc_selection = (labels == truth[index]).mean()
+            runs = json.load(open('\(dir)/e.json'))['runs']
+            assert abs(runs[0]['scalars']['accuracy'] - acc_pseudo) < 1e-9, (runs[0]['scalars'], acc_pseudo)
+            assert abs(runs[1]['scalars']['accuracy'] - acc_selection) < 1e-9, (runs[1]['scalars'], acc_selection)
+            print('ok')
+            """
+            let result = try TestSupport.runPython(python, script)
+            #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
         }
     }
 }
