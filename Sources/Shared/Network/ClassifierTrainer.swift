@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything that determines a training run; stored in the checkpoint (`args`, JSON) so that `--resume`
 /// can refuse to continue a different run.
-public struct TrainingOptions: Codable, Sendable, Equatable {
+public struct TrainingOptions: TrainingArguments, Sendable, Equatable {
     public var arch: String
     public var epochs: Int
     /// Total optimiser steps; overrides `epochs` (the last epoch is cut short).
@@ -34,12 +34,6 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         self.augmentation = augmentation
         self.seed = seed
         self.outputDim = outputDim
-    }
-
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
     }
 }
 

@@ -15,7 +15,7 @@ public enum MetricObjective: String, CaseIterable, Codable, Sendable, Expressibl
 
 /// Everything that determines a metric training run; stored in the checkpoint (`args`, JSON) so that
 /// `--resume` can refuse to continue a different run.
-public struct MetricOptions: Codable, Sendable, Equatable {
+public struct MetricOptions: TrainingArguments, Sendable, Equatable {
     public var arch: String
     public var objective: MetricObjective
     public var epochs: Int
@@ -62,12 +62,6 @@ public struct MetricOptions: Codable, Sendable, Equatable {
         self.normalizer = normalizer
         self.augmentation = augmentation
         self.seed = seed
-    }
-
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
     }
 }
 
