@@ -29,12 +29,14 @@ setup:
 build: setup
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing --build-path $(BUILD_DIR)
 
-# A small Python environment for the interoperability tests (h5py, numpy). Without network access
-# those tests skip with a message.
+# A Python environment for the interoperability tests: h5py and numpy, and PyTorch's CPU-only build for
+# the torch2h5 round trip. Without network access those tests skip with a message.
 python: $(VENV)/.ready
 $(VENV)/.ready:
 	@python3 -m venv $(VENV) && $(PYTHON) -m pip install -q numpy h5py && touch $@ \
 	  || echo "note: could not set up $(VENV) (h5py interop tests will skip)"
+	@$(PYTHON) -m pip install -q "torch==2.13.0+cpu" 2>/dev/null \
+	  || echo "note: PyTorch not installed in $(VENV) (the torch2h5 round trip will skip)"
 
 # Unit and end-to-end tests, in the release configuration the tools ship in. Serial: the Debian HDF5
 # library is not thread-safe and the tests share it in one process.
