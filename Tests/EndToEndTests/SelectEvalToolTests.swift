@@ -124,18 +124,6 @@ import TestSupport
         #expect(eval.status == 0 && eval.stdout.contains("--truth mnist-train.h5 --plot plots"))
     }
 
-    /// Exit status 2, exactly one line on stderr, and no file or directory left behind.
-    func expectRefused(_ tool: String, _ arguments: [String], in dir: String, mentioning needle: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let before = TestSupport.files(in: dir)
-        let result = try TestSupport.run(tool, arguments)
-        #expect(result.status == 2, "\(result.stderr)", sourceLocation: sourceLocation)
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
-        #expect(result.stderr.contains(needle), "\(result.stderr)", sourceLocation: sourceLocation)
-        #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
-        #expect(TestSupport.files(in: dir) == before, sourceLocation: sourceLocation)
-    }
-
     @Test func badInputsAreRefusedCleanly() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try writeInputs(dir)
