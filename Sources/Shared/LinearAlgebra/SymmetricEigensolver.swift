@@ -183,22 +183,9 @@ enum ColumnReduction {
 
     /// Squared L2 norms of the columns of a row-major [rows, width] matrix.
     static func squaredNorms(_ values: UnsafePointer<Float>, rows: Int, width: Int) -> [Double] {
-        let chunks = (rows + chunkRows - 1) / chunkRows
-        var partial = [Double](repeating: 0, count: chunks * width)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let buffer = buffer
-            Parallel.forEach(chunks) { chunk in
-                let sums = buffer.baseAddress! + chunk * width
-                for row in (chunk * chunkRows)..<min(rows, (chunk + 1) * chunkRows) {
-                    let line = values + row * width
-                    for c in 0..<width { sums[c] += Double(line[c] * line[c]) }
-                }
-            }
+        sums(rows: rows, width: width) { row, c in
+            let value = values[row * width + c]
+            return Double(value * value)
         }
-        var total = [Double](repeating: 0, count: width)
-        for chunk in 0..<chunks {
-            for c in 0..<width { total[c] += partial[chunk * width + c] }
-        }
-        return total
     }
 }
