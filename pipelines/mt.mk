@@ -26,9 +26,13 @@ SELECT           ?= ratio:0.5#      ratio:R | per-class-top:K | threshold:T | re
 WEIGHTS          ?= confidence#     confidence | uniform | nc
 ARCH             ?= mnist-cnn
 EPOCHS           ?= 10
+ITERATIONS       ?=#               finetune for this many optimiser steps instead of EPOCHS epochs
 TRAIN_FLAGS      ?=
+ROUND            ?= 1#             R > 1: the classifier finetuned in round R-1 is the metric (and the start) of round R
+ORACLE_EPOCHS    ?= 5#             the all-labels upper bound (target oracle)
 
 # --- artifact names -------------------------------------------------------------------------------
+PIPELINE    := $(firstword $(MAKEFILE_LIST))
 ROOT        := $(OUT)/$(DATASET)$(if $(LIMIT),-first$(LIMIT))
 DATA        := $(ROOT)/data
 IMPORTED     = $(patsubst imported:%,%,$(METRIC))
@@ -51,13 +55,39 @@ PSEUDO_EVAL := $(PDIR)/pseudo-metrics.json
 SELECT_TAG  := $(subst :,,$(SELECT))-$(WEIGHTS)
 SDIR        := $(PDIR)/select-$(SELECT_TAG)
 SELECTION   := $(SDIR)/selection.h5
-MODEL_DIR   := $(SDIR)/$(ARCH)-e$(EPOCHS)
+TRAIN_TAG   := $(ARCH)-$(if $(ITERATIONS),i$(ITERATIONS),e$(EPOCHS))
+TRAIN_BUDGET = $(if $(ITERATIONS),--iterations $(ITERATIONS),--epochs $(EPOCHS))
+MODEL_DIR   := $(SDIR)/$(TRAIN_TAG)
 MODEL       := $(MODEL_DIR)/model.h5
 TEST_EVAL   := $(MODEL_DIR)/test-metrics.json
+METRIC_EVAL := $(MDIR)/metric-test.json
+INIT        :=
+
+# Round R > 1 lives inside the directory of round R-1's model: its network embeds the images, the same
+# split is propagated again, and the classifier of round R starts from it.
+define next_round
+PREVIOUS_MODEL := $$(MODEL)
+MDIR        := $$(MODEL_DIR)/round$(1)
+TRAIN_FEATURES := $$(MDIR)/features-train.h5
+TEST_FEATURES  := $$(MDIR)/features-test.h5
+GRAPH       := $$(MDIR)/graph-k$$(K).h5
+EIGEN       := $$(MDIR)/eigen-k$$(K)-n$$(EIGENPAIRS).h5
+PDIR        := $$(MDIR)/$$(PROP_TAG)/$$(SPLIT_TAG)
+PSEUDO      := $$(PDIR)/pseudo.h5
+PSEUDO_EVAL := $$(PDIR)/pseudo-metrics.json
+SDIR        := $$(PDIR)/select-$$(SELECT_TAG)
+SELECTION   := $$(SDIR)/selection.h5
+MODEL_DIR   := $$(SDIR)/$$(TRAIN_TAG)
+MODEL       := $$(MODEL_DIR)/model.h5
+TEST_EVAL   := $$(MODEL_DIR)/test-metrics.json
+METRIC_EVAL := $$(MDIR)/metric-test.json
+INIT        := $$(PREVIOUS_MODEL)
+endef
+$(foreach round,$(wordlist 2,$(ROUND),1 2 3 4 5 6 7 8 9),$(eval $(call next_round,$(round))))
 
 SELECT_FLAG := --$(firstword $(subst :, ,$(SELECT))) $(word 2,$(subst :, ,$(SELECT)))
 
-.PHONY: features graph eigen split pseudo select model evaluate
+.PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle FORCE
 .DELETE_ON_ERROR:
 
 features: $(TRAIN_FEATURES)
@@ -68,6 +98,7 @@ pseudo:   $(PSEUDO_EVAL)
 select:   $(SELECTION)
 model:    $(MODEL)
 evaluate: $(TEST_EVAL) $(PSEUDO_EVAL)
+metric-eval: $(METRIC_EVAL)
 
 # --- mt-features: metric ------------------------------------------------------------------------------
 $(ROOT)/pixels/features-%.h5: $(DATA)/%.h5
@@ -85,8 +116,10 @@ ifneq ($(filter simclr instance,$(METRIC)),)
 # A metric learned without labels. Epoch checkpoints go to metric-partial.h5, so an interrupted run
 # resumes where it stopped when make is run again; metric.h5 appears only when all epochs are done.
 # The finetuned classifier starts from this network.
-CHECKPOINT := $(MDIR)/metric.h5
-TRAIN_FLAGS += --init $(CHECKPOINT)
+CHECKPOINT := $(ROOT)/$(METRIC_TAG)/metric.h5
+ifeq ($(ROUND),1)
+INIT := $(CHECKPOINT)
+endif
 $(CHECKPOINT): $(DATA)/train.h5
 	@mkdir -p $(@D)
 	$(MT_BIN)/mt-train metric $< --arch $(ARCH) --objective $(METRIC) --epochs $(METRIC_EPOCHS) \
@@ -96,14 +129,25 @@ endif
 
 ifneq ($(filter model:%,$(METRIC))$(filter simclr instance,$(METRIC)),)
 # A trained network (mt-train, or a PyTorch model converted with tools/torch2h5.py) embeds the images.
-$(MDIR)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT)
+$(ROOT)/$(METRIC_TAG)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT)
 	@mkdir -p $(@D)
 	$(MT_BIN)/mt-features extract $< --model $(CHECKPOINT) $(MT_FLAGS) -o $@
 endif
 
+FORCE:
+
+ifneq ($(ROUND),1)
+# The previous round is made by make itself (a no-op when it is up to date); its classifier embeds this round.
+$(PREVIOUS_MODEL): FORCE
+	@$(MAKE) --no-print-directory -f $(PIPELINE) ROUND=$(words $(wordlist 2,$(ROUND),1 2 3 4 5 6 7 8 9)) model
+$(MDIR)/features-%.h5: $(DATA)/%.h5 $(PREVIOUS_MODEL)
+	@mkdir -p $(@D)
+	$(MT_BIN)/mt-features extract $< --model $(PREVIOUS_MODEL) $(MT_FLAGS) -o $@
+endif
+
 ifneq ($(filter imported:%,$(METRIC)),)
 # Features made elsewhere (h5py, another framework): checked by copying them through the reader.
-$(TRAIN_FEATURES): $(IMPORTED)
+$(ROOT)/$(METRIC_TAG)/features-train.h5: $(IMPORTED)
 	@mkdir -p $(@D)
 	cp $< $@
 endif
@@ -140,9 +184,32 @@ $(SELECTION): $(PSEUDO)
 $(PSEUDO_EVAL): $(PSEUDO) $(DATA)/train.h5
 	$(MT_BIN)/mt-eval pseudo $< --truth $(DATA)/train.h5 --json $@ $(MT_FLAGS) > $(@:.json=.txt)
 
-$(MODEL): $(DATA)/train.h5 $(SELECTION)
+$(MODEL): $(DATA)/train.h5 $(SELECTION) $(INIT)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-train classifier $< --selection $(SELECTION) --arch $(ARCH) --epochs $(EPOCHS) --seed $(SEED) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
+	$(MT_BIN)/mt-train classifier $< --selection $(SELECTION) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) \
+	  $(if $(INIT),--init $(INIT)) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
 
 $(TEST_EVAL): $(MODEL) $(DATA)/test.h5
+	$(MT_BIN)/mt-eval model $< $(DATA)/test.h5 --json $@ $(MT_FLAGS) > $(@:.json=.txt)
+
+# The metric's own quality: 200-NN accuracy of the test images voted by the labelled training images.
+$(METRIC_EVAL): $(TRAIN_FEATURES) $(TEST_FEATURES)
+	$(MT_BIN)/mt-eval metric $^ --json $@ $(MT_FLAGS) > $(@:.json=.txt)
+
+# --- baselines: no propagation ----------------------------------------------------------------------------
+# supervised: the split's labelled samples alone, from scratch; oracle: every training label, from scratch.
+SUPERVISED_DIR := $(ROOT)/supervised/$(SPLIT_TAG)/$(TRAIN_TAG)
+ORACLE_DIR     := $(ROOT)/oracle/$(ARCH)-e$(ORACLE_EPOCHS)
+supervised: $(SUPERVISED_DIR)/test-metrics.json
+oracle:     $(ORACLE_DIR)/test-metrics.json
+
+$(SUPERVISED_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT)
+	@mkdir -p $(@D)
+	$(MT_BIN)/mt-train classifier $< --split $(SPLIT) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
+
+$(ORACLE_DIR)/model.h5: $(DATA)/train.h5
+	@mkdir -p $(@D)
+	$(MT_BIN)/mt-train classifier $< --arch $(ARCH) --epochs $(ORACLE_EPOCHS) --seed $(SEED) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
+
+$(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: %/test-metrics.json: %/model.h5 $(DATA)/test.h5
 	$(MT_BIN)/mt-eval model $< $(DATA)/test.h5 --json $@ $(MT_FLAGS) > $(@:.json=.txt)

@@ -1,11 +1,14 @@
 # report.mk — the demo summary and the paper's table, for any pipeline that includes mt.mk.
 TOOLS        := $(dir $(lastword $(MAKEFILE_LIST)))tools
-PIPELINE     := $(firstword $(MAKEFILE_LIST))
-TABLE_LABELS ?= 10 50 100 250 1000
+TABLE_LABELS ?= 1 5 10 100#          labels per class
 TABLE_PROPAGATIONS ?= knn ncut
 TABLE_SEEDS  ?= 0 1 2
-TABLE_STAGE  ?= pseudo#     pseudo (pseudo-label accuracy only) | evaluate (also finetune and test)
-TABLE_DIR    := $(ROOT)/table-$(METRIC_TAG)-$(TABLE_STAGE)
+TABLE_BASELINES ?= pixels pca#       metrics whose pseudo-labels are compared (no finetuning)
+TABLE_ROUNDS ?= 2#                   rounds of metric transfer (1 = finetune once)
+TABLE_ROUND_SEEDS ?= 0#              seeds that get rounds 2 and later
+TABLE_DIR    := $(ROOT)/table-$(METRIC_TAG)-$(SELECT_TAG)-$(TRAIN_TAG)
+prop_tag      = $(if $(filter knn,$(1)),knn,$(if $(filter spread,$(1)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))
+metric_dir    = $(ROOT)/$(if $(filter pca,$(1)),pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w),$(1))
 
 .PHONY: demo summary table
 
@@ -20,17 +23,32 @@ summary:
 	@echo; echo "pseudo-labels ($(PROPAGATION), $(LABELS_PER_CLASS) labels per class, seed $(SEED)):"; cat $(PSEUDO_EVAL:.json=.txt)
 	@if [ -f $(TEST_EVAL:.json=.txt) ]; then echo; echo "test set ($(ARCH) finetuned on the selection):"; cat $(TEST_EVAL:.json=.txt); fi
 
-# Sweeps label counts x propagation methods x seeds through TABLE_STAGE, then writes results.md (mean
-# +- std over seeds) and the accuracy-coverage curves of seed 0 overlaid in one picture.
+# The paper's experiment: for every label count, propagation method and seed, the pseudo-labels of the
+# baseline metrics and of METRIC, the classifier finetuned from METRIC (rounds 2+ for TABLE_ROUND_SEEDS),
+# the supervised-only baseline and the all-labels upper bound; then results.md (tools/results.py) and
+# the accuracy-coverage curves of seed 0. Seeds are the outer loop, so the first seed's complete column
+# (rounds and all-labels bound included) comes first; every run is a make target, so a stopped sweep resumes.
 table:
-	@set -e; for labels in $(TABLE_LABELS); do for propagation in $(TABLE_PROPAGATIONS); do for seed in $(TABLE_SEEDS); do \
-	  $(MAKE) --no-print-directory -f $(PIPELINE) LABELS_PER_CLASS=$$labels PROPAGATION=$$propagation SEED=$$seed $(TABLE_STAGE); \
-	done; done; done
+	@set -e; run() { $(MAKE) --no-print-directory -f $(PIPELINE) "$$@"; }; \
+	for metric in $(TABLE_BASELINES) $(METRIC); do run METRIC=$$metric metric-eval; done; \
+	for seed in $(TABLE_SEEDS); do for labels in $(TABLE_LABELS); do \
+	  for metric in $(TABLE_BASELINES); do for propagation in $(TABLE_PROPAGATIONS); do \
+	    run METRIC=$$metric LABELS_PER_CLASS=$$labels PROPAGATION=$$propagation SEED=$$seed pseudo; done; done; \
+	  for propagation in $(TABLE_PROPAGATIONS); do \
+	    run LABELS_PER_CLASS=$$labels PROPAGATION=$$propagation SEED=$$seed evaluate; \
+	    case " $(TABLE_ROUND_SEEDS) " in *" $$seed "*) for round in $(wordlist 2,$(TABLE_ROUNDS),1 2 3 4 5 6 7 8 9); do \
+	      run ROUND=$$round LABELS_PER_CLASS=$$labels PROPAGATION=$$propagation SEED=$$seed evaluate; done;; esac; \
+	  done; \
+	  run LABELS_PER_CLASS=$$labels SEED=$$seed supervised; \
+	done; [ "$$seed" != "$(firstword $(TABLE_SEEDS))" ] || run oracle; done
 	@mkdir -p $(TABLE_DIR)
-	python3 $(TOOLS)/results.py --metric $(METRIC_TAG) --out $(TABLE_DIR)/results.md $(if $(filter evaluate,$(TABLE_STAGE)),--with-test) \
-	  $(foreach l,$(TABLE_LABELS),$(foreach p,$(TABLE_PROPAGATIONS),$(foreach s,$(TABLE_SEEDS),\
-	    $(l):$(p):$(s):$(MDIR)/$(if $(filter knn,$(p)),knn,$(if $(filter spread,$(p)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))/n$(l)-s$(s))))
+	python3 $(TOOLS)/results.py --out $(TABLE_DIR)/results.md \
+	  $(foreach m,$(TABLE_BASELINES) $(METRIC),--metric $(if $(filter $(METRIC),$(m)),$(METRIC_TAG),$(notdir $(call metric_dir,$(m))))=$(if $(filter $(METRIC),$(m)),$(ROOT)/$(METRIC_TAG),$(call metric_dir,$(m)))) \
+	  $(foreach p,$(TABLE_PROPAGATIONS),--propagation $(p)=$(call prop_tag,$(p))) \
+	  --labels $(TABLE_LABELS) --seeds $(TABLE_SEEDS) --rounds $(TABLE_ROUNDS) --round-seeds $(TABLE_ROUND_SEEDS) \
+	  --select-tag select-$(SELECT_TAG) --train-tag $(TRAIN_TAG) \
+	  --supervised $(ROOT)/supervised --oracle $(ORACLE_DIR)
 	$(MT_BIN)/mt-eval pseudo $(MT_FLAGS) --truth $(DATA)/train.h5 --plot $(TABLE_DIR) \
 	  $(foreach l,$(TABLE_LABELS),$(foreach p,$(TABLE_PROPAGATIONS),\
-	    $(MDIR)/$(if $(filter knn,$(p)),knn,$(if $(filter spread,$(p)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))/n$(l)-s0/pseudo.h5 --name $(p)-$(l))) > /dev/null
+	    $(ROOT)/$(METRIC_TAG)/$(call prop_tag,$(p))/n$(l)-s0/pseudo.h5 --name $(p)-$(l))) > /dev/null
 	@cat $(TABLE_DIR)/results.md; echo "wrote $(TABLE_DIR)/results.md and $(TABLE_DIR)/accuracy-coverage.png"

@@ -6,7 +6,7 @@ struct MTEval: ParsableCommand {
         commandName: "mt-eval",
         abstract: "Measure pseudo-labels, selections and models against true labels.",
         version: mtVersion,
-        subcommands: [Pseudo.self, EvalModel.self])
+        subcommands: [Pseudo.self, EvalModel.self, EvalMetric.self])
 }
 
 extension MTEval {

@@ -59,6 +59,42 @@ import TestSupport
         }
     }
 
+    /// The table target on MNIST-1000: a baseline metric, kNN voting, finetuning for a few steps, the
+    /// supervised-only and all-labels baselines, a second round whose metric is the first round's classifier,
+    /// and results.md with every number filled in from the artifacts.
+    @Test func mnistSubsetTableWithRoundsAndBaselines() throws {
+        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+        try TestSupport.withTemporaryDirectory { out in
+            let variables = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "SELECT=ratio:1", "ITERATIONS=8", "ORACLE_EPOCHS=1",
+                             "TABLE_LABELS=2", "TABLE_SEEDS=0", "TABLE_PROPAGATIONS=knn", "TABLE_BASELINES=pixels", "TABLE_ROUNDS=2"]
+            let run = try make("mnist.mk", variables, ["table"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let root = out + "/mnist-first1000"
+            let first = root + "/pca50/knn/n2-s0/select-ratio1-confidence/mnist-cnn-i8"
+            let second = first + "/round2/knn/n2-s0/select-ratio1-confidence/mnist-cnn-i8"
+            #expect(try kind(second + "/model.h5") == "checkpoint")
+            // Round 2 embeds with round 1's classifier and starts from it.
+            let features = try H5File.open(first + "/round2/features-train.h5")
+            #expect(try features.stringAttribute("model")?.hasPrefix(first + "/model.h5") == true)
+            #expect(try H5File.open(second + "/model.h5").stringAttribute("mt_inputs")?.contains(first + "/model.h5") == true)
+            for path in [root + "/pixels/metric-test.json", root + "/pca50/metric-test.json", root + "/pixels/knn/n2-s0/pseudo-metrics.json",
+                         root + "/supervised/n2-s0/mnist-cnn-i8/test-metrics.json", root + "/oracle/mnist-cnn-e1/test-metrics.json",
+                         second + "/test-metrics.json"] {
+                #expect(FileManager.default.fileExists(atPath: path), "\(path) missing")
+            }
+            let results = try String(contentsOfFile: root + "/table-pca50-ratio1-confidence-mnist-cnn-i8/results.md", encoding: .utf8)
+            let rows = results.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| ---") }
+            for label in ["| pixels |", "| pca50 |", "| supervised only", "| knn, pixels |", "| knn, pca50, finetuned |",
+                          "| knn, pca50, round 2 |", "| knn, pca50, round 2, finetuned |", "| all labels (upper bound)", "| finetune (mnist-cnn-i8) |"] {
+                let row = rows.first { $0.hasPrefix(label) }
+                #expect(row != nil, "no row \(label) in\n\(results)")
+                #expect(row?.contains("–") == false, "a number is missing in \(row ?? "")")
+            }
+            // A round-1 target is still up to date after the sweep.
+            #expect(try make("mnist.mk", variables + ["PROPAGATION=knn", "LABELS_PER_CLASS=2"], ["evaluate"], question: true).status == 0)
+        }
+    }
+
     /// CIFAR-format batches in which each class is its own random +-100 pattern around gray 128, plus
     /// noise, so propagation has something to find.
     func writeCIFARFixture(_ directory: String, recordsPerFile: Int) throws {

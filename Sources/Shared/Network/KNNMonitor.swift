@@ -9,21 +9,35 @@ public enum KNNMonitor {
     /// - Parameters: reference [n, d] with `referenceLabels` (negative = unlabelled, ignored), queries [m, d].
     public static func accuracy(reference: [Float], referenceLabels: [Int32], queries: [Float], queryLabels: [Int32],
                                 dimension d: Int, k: Int = 200, temperature: Double = 0.07) -> Double? {
-        let n = referenceLabels.count, m = queryLabels.count
-        let classes = Int((referenceLabels.max() ?? -1) + 1)
-        guard n > 0, m > 0, classes > 0, queryLabels.contains(where: { $0 >= 0 }) else { return nil }
-        let neighbours = min(k, n), block = 256
+        guard queryLabels.contains(where: { $0 >= 0 }),
+              let predicted = predict(reference: reference, referenceLabels: referenceLabels, queries: queries,
+                                      queryCount: queryLabels.count, dimension: d, k: k, temperature: temperature)
+        else { return nil }
         var correct = 0, counted = 0
+        for (label, guess) in zip(queryLabels, predicted) where label >= 0 {
+            counted += 1
+            if label == guess { correct += 1 }
+        }
+        return Double(correct) / Double(counted)
+    }
+
+    /// The voted class of every query row [m]; nil when the reference has no labelled row.
+    public static func predict(reference: [Float], referenceLabels: [Int32], queries: [Float], queryCount m: Int,
+                               dimension d: Int, k: Int = 200, temperature: Double = 0.07) -> [Int32]? {
+        let n = referenceLabels.count
+        let classes = Int((referenceLabels.max() ?? -1) + 1)
+        guard n > 0, m > 0, classes > 0 else { return nil }
+        let neighbours = min(k, n), block = 256
+        var predicted = [Int32](repeating: -1, count: m)
         var similarity = [Float](repeating: 0, count: block * n)
         for start in stride(from: 0, to: m, by: block) {
             let rows = min(block, m - start)
             queries.withUnsafeBufferPointer { q in
                 BLAS.gemm(q.baseAddress! + start * d, reference, &similarity, m: rows, n: n, k: d, transposeB: true)
             }
-            var predicted = [Int32](repeating: -1, count: rows)
             similarity.withUnsafeBufferPointer { ss in
                 predicted.withUnsafeMutableBufferPointer { ps in
-                    let sp = ss.baseAddress!
+                    let sp = ss.baseAddress!, out = ps.baseAddress! + start
                     Parallel.forEachChunk(rows, minimumChunk: 16) { range in
                         var order = [Int](repeating: 0, count: n)
                         var votes = [Double](repeating: 0, count: classes)
@@ -38,17 +52,13 @@ public enum KNNMonitor {
                             }
                             var best = 0
                             for c in 1..<classes where votes[c] > votes[best] { best = c }
-                            ps[row] = Int32(best)
+                            out[row] = Int32(best)
                         }
                     }
                 }
             }
-            for row in 0..<rows where queryLabels[start + row] >= 0 {
-                counted += 1
-                if predicted[row] == queryLabels[start + row] { correct += 1 }
-            }
         }
-        return counted == 0 ? nil : Double(correct) / Double(counted)
+        return predicted
     }
 
     /// Quickselect: rearranges `order` so its first `count` entries index the largest values of `values`.
