@@ -1,10 +1,8 @@
-import Foundation
-
 /// 2-D convolution, `nn.Conv2d` semantics (cross-correlation, zero padding, weight [Cout, Cin, KH, KW],
-/// optional bias [Cout]). Each sample is unfolded by im2col and multiplied by the weight matrix with one
-/// sgemm; samples are split across cores (one contiguous range per thread, OpenBLAS single-threaded
-/// inside). The unfolded columns are not kept between passes: `backward` unfolds again, trading a cheap
-/// copy for not holding [Cin*KH*KW, OH*OW] per sample.
+/// optional bias [Cout]). Samples are unfolded by im2col, a few side by side (`groupSize`), and multiplied
+/// by the weight matrix with one sgemm per group; the batch is split across cores (`BatchSplit`, OpenBLAS
+/// single-threaded inside). The unfolded columns are not kept between passes: `backward` unfolds again,
+/// trading a cheap copy for not holding [Cin*KH*KW, OH*OW] per sample.
 public final class Conv2d: Layer {
     public let inChannels, outChannels, kernelSize, stride, padding: Int
     public let weight: Parameter
@@ -28,33 +26,64 @@ public final class Conv2d: Layer {
                             kernelW: kernelSize, stride: stride, padding: padding)
     }
 
+    /// Columns each sgemm should at least have. One sample of a 7x7 or 8x8 map gives 49-64, where the
+    /// BLAS kernel runs far below its speed (and the weight-gradient product, whose inner dimension this is,
+    /// mostly loads and stores its output); unfolding several samples side by side fixes both.
+    static let minimumColumns = 512
+
+    /// Samples unfolded together: depends only on the layer and the input size, so the summation order
+    /// (and every result) is the same for any thread count.
+    static func groupSize(_ g: ConvGeometry) -> Int {
+        g.isPointwise ? 1 : max(1, (minimumColumns + g.outHeight * g.outWidth - 1) / (g.outHeight * g.outWidth))
+    }
+
     /// [N, Cin, H, W] -> [N, Cout, OH, OW], OH = (H + 2*padding - K) / stride + 1.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = geometry(input)
         let n = input.batch, spatial = g.outHeight * g.outWidth, k = g.patchSize, cout = outChannels
         var output = Tensor(uninitialized: [n, cout, g.outHeight, g.outWidth])
         if training { self.input = input }
-        let inSize = input.sampleSize, outSize = cout * spatial
+        let inSize = input.sampleSize, outSize = cout * spatial, groupSize = Self.groupSize(g)
         input.data.withUnsafeBufferPointer { xs in
             weight.value.withUnsafeBufferPointer { w in
                 output.data.withUnsafeMutableBufferPointer { ys in
                     let x = xs.baseAddress!, y = ys.baseAddress!, wp = w.baseAddress!
                     let bias = self.bias?.value
                     BatchSplit.run(BatchSplit.ranges(n)) { _, range in
-                        var cols = Tensor(uninitialized: [g.isPointwise ? 0 : k * spatial]).data
-                        cols.withUnsafeMutableBufferPointer { c in
-                            for s in range {
-                                let xsample = x + s * inSize, ysample = y + s * outSize
-                                var b: UnsafePointer<Float> = UnsafePointer(xsample)
-                                if !g.isPointwise {
-                                    g.im2col(xsample, c.baseAddress!)
-                                    b = UnsafePointer(c.baseAddress!)
-                                }
-                                BLAS.gemm(wp, b, ysample, m: cout, n: spatial, k: k)
-                                if let bias {
-                                    for o in 0..<cout {
-                                        let row = ysample + o * spatial, value = bias[o]
-                                        for p in 0..<spatial { row[p] += value }
+                        let group = min(groupSize, range.count)
+                        var cols = Tensor(uninitialized: [g.isPointwise ? 0 : k * group * spatial]).data
+                        var product = Tensor(uninitialized: [group > 1 ? cout * group * spatial : 0]).data
+                        cols.withUnsafeMutableBufferPointer { cs in
+                            product.withUnsafeMutableBufferPointer { ps in
+                                for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
+                                    let count = min(group, range.upperBound - start), columns = count * spatial
+                                    let ysample = y + start * outSize
+                                    var b = UnsafePointer(x + start * inSize)
+                                    if !g.isPointwise {
+                                        for j in 0..<count {
+                                            g.im2col(x + (start + j) * inSize, cs.baseAddress! + j * spatial, columnStride: columns)
+                                        }
+                                        b = UnsafePointer(cs.baseAddress!)
+                                    }
+                                    if count == 1 {
+                                        BLAS.gemm(wp, b, ysample, m: cout, n: spatial, k: k)
+                                    } else {
+                                        // [Cout, count*spatial] -> count samples of [Cout, spatial].
+                                        BLAS.gemm(wp, b, ps.baseAddress!, m: cout, n: columns, k: k)
+                                        for j in 0..<count {
+                                            for o in 0..<cout {
+                                                (ysample + j * outSize + o * spatial)
+                                                    .update(from: ps.baseAddress! + o * columns + j * spatial, count: spatial)
+                                            }
+                                        }
+                                    }
+                                    if let bias {
+                                        for j in 0..<count {
+                                            for o in 0..<cout {
+                                                let row = ysample + j * outSize + o * spatial, value = bias[o]
+                                                for p in 0..<spatial { row[p] += value }
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -72,8 +101,8 @@ public final class Conv2d: Layer {
         self.input = nil
         let g = geometry(input)
         let n = input.batch, spatial = g.outHeight * g.outWidth, k = g.patchSize, cout = outChannels
-        var gradInput = Tensor(zeros: input.shape)
-        let inSize = input.sampleSize, outSize = cout * spatial
+        var gradInput = Tensor(uninitialized: input.shape)
+        let inSize = input.sampleSize, outSize = cout * spatial, groupSize = Self.groupSize(g)
         let ranges = BatchSplit.ranges(n)
         var partialW = [[Float]](repeating: [], count: ranges.count)
         var partialB = [[Float]](repeating: [], count: ranges.count)
@@ -86,33 +115,55 @@ public final class Conv2d: Layer {
                             partialB.withUnsafeMutableBufferPointer { pb in
                                 let x = xs.baseAddress!, dy = dys.baseAddress!, dx = dxs.baseAddress!, wp = w.baseAddress!
                                 BatchSplit.run(ranges) { part, range in
-                                    var dW = [Float](repeating: 0, count: cout * k)
+                                    let group = min(groupSize, range.count), unfolded = g.isPointwise ? 0 : k * group * spatial
+                                    var dW = Tensor(uninitialized: [cout * k]).data
                                     var dB = [Float](repeating: 0, count: hasBias ? cout : 0)
-                                    var cols = [Float](repeating: 0, count: g.isPointwise ? 0 : k * spatial)
-                                    var dcols = [Float](repeating: 0, count: g.isPointwise ? 0 : k * spatial)
-                                    cols.withUnsafeMutableBufferPointer { c in
-                                        dcols.withUnsafeMutableBufferPointer { dc in
-                                            dW.withUnsafeMutableBufferPointer { dw in
-                                                for s in range {
-                                                    let xsample = x + s * inSize, dysample = dy + s * outSize
-                                                    let dxsample = dx + s * inSize
-                                                    if g.isPointwise {
-                                                        BLAS.gemm(dysample, xsample, dw.baseAddress!, m: cout, n: k, k: spatial,
-                                                                  transposeB: true, beta: 1)
-                                                        BLAS.gemm(wp, dysample, dxsample, m: k, n: spatial, k: cout, transposeA: true)
-                                                    } else {
-                                                        g.im2col(xsample, c.baseAddress!)
-                                                        BLAS.gemm(dysample, c.baseAddress!, dw.baseAddress!, m: cout, n: k, k: spatial,
-                                                                  transposeB: true, beta: 1)
-                                                        BLAS.gemm(wp, dysample, dc.baseAddress!, m: k, n: spatial, k: cout, transposeA: true)
-                                                        g.col2im(dc.baseAddress!, dxsample)
-                                                    }
-                                                    if hasBias {
-                                                        for o in 0..<cout {
-                                                            let row = dysample + o * spatial
-                                                            var sum: Float = 0
-                                                            for p in 0..<spatial { sum += row[p] }
-                                                            dB[o] += sum
+                                    var cols = Tensor(uninitialized: [unfolded]).data
+                                    var dcols = Tensor(uninitialized: [unfolded]).data
+                                    var gathered = Tensor(uninitialized: [group > 1 ? cout * group * spatial : 0]).data
+                                    cols.withUnsafeMutableBufferPointer { cs in
+                                        dcols.withUnsafeMutableBufferPointer { dcs in
+                                            gathered.withUnsafeMutableBufferPointer { gs in
+                                                dW.withUnsafeMutableBufferPointer { dw in
+                                                    let c = cs.baseAddress, dc = dcs.baseAddress
+                                                    for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
+                                                        let count = min(group, range.upperBound - start), columns = count * spatial
+                                                        // dY of the group as one [Cout, count*spatial] matrix.
+                                                        var dyg = UnsafePointer(dy + start * outSize)
+                                                        if count > 1 {
+                                                            for j in 0..<count {
+                                                                for o in 0..<cout {
+                                                                    (gs.baseAddress! + o * columns + j * spatial)
+                                                                        .update(from: dy + (start + j) * outSize + o * spatial, count: spatial)
+                                                                }
+                                                            }
+                                                            dyg = UnsafePointer(gs.baseAddress!)
+                                                        }
+                                                        let beta: Float = start == range.lowerBound ? 0 : 1
+                                                        if g.isPointwise {
+                                                            BLAS.gemm(dyg, x + start * inSize, dw.baseAddress!, m: cout, n: k, k: spatial,
+                                                                      transposeB: true, beta: beta)
+                                                            BLAS.gemm(wp, dyg, dx + start * inSize, m: k, n: spatial, k: cout, transposeA: true)
+                                                        } else {
+                                                            for j in 0..<count {
+                                                                g.im2col(x + (start + j) * inSize, c! + j * spatial, columnStride: columns)
+                                                            }
+                                                            BLAS.gemm(dyg, c!, dw.baseAddress!, m: cout, n: k, k: columns,
+                                                                      transposeB: true, beta: beta)
+                                                            BLAS.gemm(wp, dyg, dc!, m: k, n: columns, k: cout, transposeA: true)
+                                                            for j in 0..<count {
+                                                                let dxsample = dx + (start + j) * inSize
+                                                                dxsample.update(repeating: 0, count: inSize)
+                                                                g.col2im(dc! + j * spatial, dxsample, columnStride: columns)
+                                                            }
+                                                        }
+                                                        if hasBias {
+                                                            for o in 0..<cout {
+                                                                let row = dyg + o * columns
+                                                                var sum: Float = 0
+                                                                for p in 0..<columns { sum += row[p] }
+                                                                dB[o] += sum
+                                                            }
                                                         }
                                                     }
                                                 }

@@ -18,6 +18,7 @@ public final class Network {
 
     public init(_ architecture: Architecture, inputChannels: Int, outputDimension: Int, normalizesOutput: Bool = false,
                 inputMean: [Float]? = nil, inputStd: [Float]? = nil) {
+        ActivationHeap.retain
         self.architecture = architecture
         self.inputChannels = inputChannels
         self.outputDimension = outputDimension
