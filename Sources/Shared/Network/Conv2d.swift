@@ -95,83 +95,119 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// The input gradient of a stride-1 convolution is itself a stride-1 convolution: dY correlated with
+    /// the kernel flipped in space and transposed in channels, W'[c, o, i, j] = W[o, c, K-1-i, K-1-j], padded
+    /// K-1-pad. Unfolding dY and multiplying by W' [Cin, Cout*K*K] writes every input pixel once, where
+    /// dcols = W^T dY followed by col2im needs a [Cin*K*K, OH*OW] product (with BLAS zeroing it first),
+    /// a zeroed dx and a scatter-add. Returns dY's geometry and W', or nil for strided convolutions.
+    func transposedConvolution(_ g: ConvGeometry) -> (geometry: ConvGeometry, weight: [Float])? {
+        guard stride == 1, !g.isPointwise, padding <= kernelSize - 1 else { return nil }
+        let kk = kernelSize, cin = inChannels, cout = outChannels
+        var flipped = [Float](repeating: 0, count: weight.value.count)
+        weight.value.withUnsafeBufferPointer { w in
+            for o in 0..<cout {
+                for c in 0..<cin {
+                    for i in 0..<kk {
+                        for j in 0..<kk {
+                            flipped[c * cout * kk * kk + (o * kk + i) * kk + j] = w[((o * cin + c) * kk + kk - 1 - i) * kk + kk - 1 - j]
+                        }
+                    }
+                }
+            }
+        }
+        let dyGeometry = ConvGeometry(channels: cout, height: g.outHeight, width: g.outWidth, kernelH: kk, kernelW: kk,
+                                      stride: 1, padding: kk - 1 - padding)
+        return (dyGeometry, flipped)
+    }
+
     /// d[N, Cout, OH, OW] -> d[N, Cin, H, W]; accumulates dW = sum_n dY_n cols_n^T and db = sum dY.
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let input else { preconditionFailure("conv2d: backward without a training forward") }
         self.input = nil
         let g = geometry(input)
-        let n = input.batch, spatial = g.outHeight * g.outWidth, k = g.patchSize, cout = outChannels
+        let n = input.batch, spatial = g.outHeight * g.outWidth, k = g.patchSize, cout = outChannels, cin = inChannels
         var gradInput = Tensor(uninitialized: input.shape)
         let inSize = input.sampleSize, outSize = cout * spatial, groupSize = Self.groupSize(g)
         let ranges = BatchSplit.ranges(n)
         var partialW = [[Float]](repeating: [], count: ranges.count)
         var partialB = [[Float]](repeating: [], count: ranges.count)
         let hasBias = bias != nil
+        let transposed = transposedConvolution(g)
+        let flipped = transposed?.weight ?? []
         input.data.withUnsafeBufferPointer { xs in
             gradOutput.data.withUnsafeBufferPointer { dys in
                 weight.value.withUnsafeBufferPointer { w in
-                    gradInput.data.withUnsafeMutableBufferPointer { dxs in
-                        partialW.withUnsafeMutableBufferPointer { pw in
-                            partialB.withUnsafeMutableBufferPointer { pb in
-                                let x = xs.baseAddress!, dy = dys.baseAddress!, dx = dxs.baseAddress!, wp = w.baseAddress!
-                                BatchSplit.run(ranges) { part, range in
-                                    let group = min(groupSize, range.count), unfolded = g.isPointwise ? 0 : k * group * spatial
-                                    var dW = Tensor(uninitialized: [cout * k]).data
-                                    var dB = [Float](repeating: 0, count: hasBias ? cout : 0)
-                                    var cols = Tensor(uninitialized: [unfolded]).data
-                                    var dcols = Tensor(uninitialized: [unfolded]).data
-                                    var gathered = Tensor(uninitialized: [group > 1 ? cout * group * spatial : 0]).data
-                                    cols.withUnsafeMutableBufferPointer { cs in
-                                        dcols.withUnsafeMutableBufferPointer { dcs in
-                                            gathered.withUnsafeMutableBufferPointer { gs in
-                                                dW.withUnsafeMutableBufferPointer { dw in
-                                                    let c = cs.baseAddress, dc = dcs.baseAddress
-                                                    for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
-                                                        let count = min(group, range.upperBound - start), columns = count * spatial
-                                                        // dY of the group as one [Cout, count*spatial] matrix.
-                                                        var dyg = UnsafePointer(dy + start * outSize)
-                                                        if count > 1 {
-                                                            for j in 0..<count {
-                                                                for o in 0..<cout {
-                                                                    (gs.baseAddress! + o * columns + j * spatial)
-                                                                        .update(from: dy + (start + j) * outSize + o * spatial, count: spatial)
-                                                                }
-                                                            }
-                                                            dyg = UnsafePointer(gs.baseAddress!)
-                                                        }
-                                                        let beta: Float = start == range.lowerBound ? 0 : 1
-                                                        if g.isPointwise {
-                                                            BLAS.gemm(dyg, x + start * inSize, dw.baseAddress!, m: cout, n: k, k: spatial,
-                                                                      transposeB: true, beta: beta)
-                                                            BLAS.gemm(wp, dyg, dx + start * inSize, m: k, n: spatial, k: cout, transposeA: true)
-                                                        } else {
-                                                            for j in 0..<count {
-                                                                g.im2col(x + (start + j) * inSize, c! + j * spatial, columnStride: columns)
-                                                            }
-                                                            BLAS.gemm(dyg, c!, dw.baseAddress!, m: cout, n: k, k: columns,
-                                                                      transposeB: true, beta: beta)
-                                                            BLAS.gemm(wp, dyg, dc!, m: k, n: columns, k: cout, transposeA: true)
-                                                            for j in 0..<count {
-                                                                let dxsample = dx + (start + j) * inSize
-                                                                dxsample.update(repeating: 0, count: inSize)
-                                                                g.col2im(dc! + j * spatial, dxsample, columnStride: columns)
-                                                            }
-                                                        }
-                                                        if hasBias {
-                                                            for o in 0..<cout {
-                                                                let row = dyg + o * columns
-                                                                var sum: Float = 0
-                                                                for p in 0..<columns { sum += row[p] }
-                                                                dB[o] += sum
+                    flipped.withUnsafeBufferPointer { wf in
+                        gradInput.data.withUnsafeMutableBufferPointer { dxs in
+                            partialW.withUnsafeMutableBufferPointer { pw in
+                                partialB.withUnsafeMutableBufferPointer { pb in
+                                    let x = xs.baseAddress!, dy = dys.baseAddress!, dx = dxs.baseAddress!, wp = w.baseAddress!
+                                    BatchSplit.run(ranges) { part, range in
+                                        let group = min(groupSize, range.count)
+                                        let work = BackwardWorkspace(group: group, spatial: spatial, inSpatial: inSize / cin,
+                                                                     g: g, cout: cout, cin: cin, hasBias: hasBias,
+                                                                     transposedRows: transposed?.geometry.patchSize)
+                                        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
+                                            let count = min(group, range.upperBound - start), columns = count * spatial
+                                            // dY of the group as one [Cout, count*spatial] matrix.
+                                            var dyg = UnsafePointer(dy + start * outSize)
+                                            if count > 1 {
+                                                for j in 0..<count {
+                                                    for o in 0..<cout {
+                                                        (work.gathered + o * columns + j * spatial)
+                                                            .update(from: dy + (start + j) * outSize + o * spatial, count: spatial)
+                                                    }
+                                                }
+                                                dyg = UnsafePointer(work.gathered)
+                                            }
+                                            let beta: Float = start == range.lowerBound ? 0 : 1
+                                            if g.isPointwise {
+                                                BLAS.gemm(dyg, x + start * inSize, work.dW, m: cout, n: k, k: spatial,
+                                                          transposeB: true, beta: beta)
+                                                BLAS.gemm(wp, dyg, dx + start * inSize, m: k, n: spatial, k: cout, transposeA: true)
+                                            } else {
+                                                for j in 0..<count {
+                                                    g.im2col(x + (start + j) * inSize, work.cols + j * spatial, columnStride: columns)
+                                                }
+                                                BLAS.gemm(dyg, work.cols, work.dW, m: cout, n: k, k: columns, transposeB: true, beta: beta)
+                                                if let (dyGeometry, _) = transposed {
+                                                    let inSpatial = inSize / cin, inColumns = count * inSpatial
+                                                    for j in 0..<count {
+                                                        dyGeometry.im2col(dy + (start + j) * outSize, work.dcols + j * inSpatial,
+                                                                          columnStride: inColumns)
+                                                    }
+                                                    let target = count == 1 ? dx + start * inSize : work.product
+                                                    BLAS.gemm(wf.baseAddress!, work.dcols, target, m: cin, n: inColumns,
+                                                              k: dyGeometry.patchSize)
+                                                    if count > 1 {
+                                                        for j in 0..<count {
+                                                            for c in 0..<cin {
+                                                                (dx + (start + j) * inSize + c * inSpatial)
+                                                                    .update(from: work.product + c * inColumns + j * inSpatial, count: inSpatial)
                                                             }
                                                         }
                                                     }
+                                                } else {
+                                                    BLAS.gemm(wp, dyg, work.dcols, m: k, n: columns, k: cout, transposeA: true)
+                                                    for j in 0..<count {
+                                                        let dxsample = dx + (start + j) * inSize
+                                                        dxsample.update(repeating: 0, count: inSize)
+                                                        g.col2im(work.dcols + j * spatial, dxsample, columnStride: columns)
+                                                    }
+                                                }
+                                            }
+                                            if hasBias {
+                                                for o in 0..<cout {
+                                                    let row = dyg + o * columns
+                                                    var sum: Float = 0
+                                                    for p in 0..<columns { sum += row[p] }
+                                                    work.dB[o] += sum
                                                 }
                                             }
                                         }
+                                        pw[part] = work.weightGradient
+                                        pb[part] = work.biasGradient
                                     }
-                                    pw[part] = dW
-                                    pb[part] = dB
                                 }
                             }
                         }
@@ -186,5 +222,32 @@ public final class Conv2d: Layer {
 
     public func namedParameters() -> [(String, Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+}
+
+/// One batch range's scratch for `Conv2d.backward`: the unfolded input (for dW), the unfolded dY or the
+/// dcols product (for dx), the gathered dY of a group, the grouped dx product, and the partial dW and db.
+private final class BackwardWorkspace {
+    let dW, dB, cols, dcols, gathered, product: UnsafeMutablePointer<Float>
+    let weightCount, biasCount: Int
+
+    init(group: Int, spatial: Int, inSpatial: Int, g: ConvGeometry, cout: Int, cin: Int, hasBias: Bool, transposedRows: Int?) {
+        func allocate(_ count: Int) -> UnsafeMutablePointer<Float> { .allocate(capacity: max(count, 1)) }
+        weightCount = cout * g.patchSize
+        biasCount = hasBias ? cout : 0
+        dW = allocate(weightCount)
+        dB = allocate(biasCount)
+        dB.initialize(repeating: 0, count: biasCount)
+        cols = allocate(g.isPointwise ? 0 : g.patchSize * group * spatial)
+        dcols = allocate(g.isPointwise ? 0 : transposedRows.map { $0 * group * inSpatial } ?? g.patchSize * group * spatial)
+        gathered = allocate(group > 1 ? cout * group * spatial : 0)
+        product = allocate(group > 1 && transposedRows != nil ? cin * group * inSpatial : 0)
+    }
+
+    var weightGradient: [Float] { Array(UnsafeBufferPointer(start: dW, count: weightCount)) }
+    var biasGradient: [Float] { Array(UnsafeBufferPointer(start: dB, count: biasCount)) }
+
+    deinit {
+        for buffer in [dW, dB, cols, dcols, gathered, product] { buffer.deallocate() }
     }
 }
