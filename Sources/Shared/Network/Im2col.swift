@@ -44,14 +44,17 @@ struct ConvGeometry: Sendable {
                     for q in 0..<(firstRow * ow) { dst[q] = 0 }
                     for q in (lastRow * ow)..<(oh * ow) { dst[q] = 0 }
                     if isContiguous {
-                        // One block from the first valid entry to the last; the entries that wrapped
-                        // around a row edge (ox outside first..<last) are zeroed after.
-                        let src = plane + ((i - padding) * width + j - padding)
-                        for q in (firstRow * ow + first)..<((lastRow - 1) * ow + last) { dst[q] = src[q] }
-                        for oy in firstRow..<lastRow {
-                            let d = dst + oy * ow
-                            for ox in 0..<first { d[ox] = 0 }
-                            for ox in last..<ow { d[ox] = 0 }
+                        // One block (memcpy, vectorised at run time) from the first valid entry to the last;
+                        // the entries that wrapped around a row edge (ox outside first..<last, at most
+                        // `padding` per row end) are zeroed after, column by column.
+                        let lo = firstRow * ow + first, hi = (lastRow - 1) * ow + last
+                        (dst + lo).update(from: plane + ((i - padding) * width + j - padding) + lo, count: hi - lo)
+                        for edge in 0..<(first + ow - last) {
+                            var q = firstRow * ow + (edge < first ? edge : last + edge - first)
+                            for _ in firstRow..<lastRow {
+                                dst[q] = 0
+                                q += ow
+                            }
                         }
                         continue
                     }
@@ -89,10 +92,12 @@ struct ConvGeometry: Sendable {
                     if isContiguous {
                         // Zeroing the entries that would wrap around a row edge lets one block add cover
                         // every valid row; the wrapped targets get + 0, which changes no value.
-                        for oy in firstRow..<lastRow {
-                            let s = src + oy * ow
-                            for ox in 0..<first { s[ox] = 0 }
-                            for ox in last..<ow { s[ox] = 0 }
+                        for edge in 0..<(first + ow - last) {
+                            var q = firstRow * ow + (edge < first ? edge : last + edge - first)
+                            for _ in firstRow..<lastRow {
+                                src[q] = 0
+                                q += ow
+                            }
                         }
                         let d = plane + ((i - padding) * width + j - padding)
                         for q in (firstRow * ow + first)..<((lastRow - 1) * ow + last) { d[q] += src[q] }
