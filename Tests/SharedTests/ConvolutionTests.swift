@@ -82,4 +82,22 @@ struct ConvolutionTests {
         Self.expectClose(conv.weight.grad, expected.dw, "\(t) weight gradient")
         Self.expectClose(conv.bias!.grad, expected.db, "\(t) bias gradient")
     }
+
+    /// Training steps skip the first convolution's input gradient; every parameter gradient must be the
+    /// same as with the full backward pass.
+    @Test func parameterOnlyBackwardGivesTheSameGradients() {
+        let network = Network(.mnistCNN, inputChannels: 1, outputDimension: 10)
+        network.initialize(seed: 3)
+        let x = NetworkGradientTests.random([12, 1, 12, 12], seed: 14)
+        let dy = NetworkGradientTests.random([12, 10], seed: 15)
+        var gradients: [[[Float]]] = []
+        for full in [true, false] {
+            network.zeroGradients()
+            _ = network.forward(x, training: true)
+            if full { network.backward(dy) } else { network.backwardParameters(dy) }
+            gradients.append(network.trainableParameters.map { $0.1.grad })
+        }
+        #expect(gradients[0] == gradients[1])
+        #expect(gradients[0].allSatisfy { $0.contains { $0 != 0 } })
+    }
 }

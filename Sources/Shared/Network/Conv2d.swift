@@ -7,6 +7,9 @@ public final class Conv2d: Layer {
     public let inChannels, outChannels, kernelSize, stride, padding: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// False for a network's first layer while training (`Network.backwardParameters`): nothing consumes the
+    /// gradient of the images, so `backward` only accumulates dW and db and returns an empty tensor.
+    public var computesInputGradient = true
     private var input: Tensor?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -126,13 +129,14 @@ public final class Conv2d: Layer {
         self.input = nil
         let g = geometry(input)
         let n = input.batch, spatial = g.outHeight * g.outWidth, k = g.patchSize, cout = outChannels, cin = inChannels
-        var gradInput = Tensor(uninitialized: input.shape)
+        let needsInput = computesInputGradient
+        var gradInput = needsInput ? Tensor(uninitialized: input.shape) : Tensor(zeros: [0])
         let inSize = input.sampleSize, outSize = cout * spatial, groupSize = Self.groupSize(g)
         let ranges = BatchSplit.ranges(n)
         var partialW = [[Float]](repeating: [], count: ranges.count)
         var partialB = [[Float]](repeating: [], count: ranges.count)
         let hasBias = bias != nil
-        let transposed = transposedConvolution(g)
+        let transposed = needsInput ? transposedConvolution(g) : nil
         let flipped = transposed?.weight ?? []
         input.data.withUnsafeBufferPointer { xs in
             gradOutput.data.withUnsafeBufferPointer { dys in
@@ -141,7 +145,9 @@ public final class Conv2d: Layer {
                         gradInput.data.withUnsafeMutableBufferPointer { dxs in
                             partialW.withUnsafeMutableBufferPointer { pw in
                                 partialB.withUnsafeMutableBufferPointer { pb in
-                                    let x = xs.baseAddress!, dy = dys.baseAddress!, dx = dxs.baseAddress!, wp = w.baseAddress!
+                                    let x = xs.baseAddress!, dy = dys.baseAddress!, wp = w.baseAddress!
+                                    // Not `dxs.baseAddress` alone: an empty array still hands out a (shared) address.
+                                    let dx = needsInput ? dxs.baseAddress : nil
                                     BatchSplit.run(ranges) { part, range in
                                         let group = min(groupSize, range.count)
                                         let work = BackwardWorkspace(group: group, spatial: spatial, inSpatial: inSize / cin,
@@ -164,13 +170,15 @@ public final class Conv2d: Layer {
                                             if g.isPointwise {
                                                 BLAS.gemm(dyg, x + start * inSize, work.dW, m: cout, n: k, k: spatial,
                                                           transposeB: true, beta: beta)
-                                                BLAS.gemm(wp, dyg, dx + start * inSize, m: k, n: spatial, k: cout, transposeA: true)
+                                                if let dx {
+                                                    BLAS.gemm(wp, dyg, dx + start * inSize, m: k, n: spatial, k: cout, transposeA: true)
+                                                }
                                             } else {
                                                 for j in 0..<count {
                                                     g.im2col(x + (start + j) * inSize, work.cols + j * spatial, columnStride: columns)
                                                 }
                                                 BLAS.gemm(dyg, work.cols, work.dW, m: cout, n: k, k: columns, transposeB: true, beta: beta)
-                                                if let (dyGeometry, _) = transposed {
+                                                if let dx, let (dyGeometry, _) = transposed {
                                                     let inSpatial = inSize / cin, inColumns = count * inSpatial
                                                     for j in 0..<count {
                                                         dyGeometry.im2col(dy + (start + j) * outSize, work.dcols + j * inSpatial,
@@ -187,7 +195,7 @@ public final class Conv2d: Layer {
                                                             }
                                                         }
                                                     }
-                                                } else {
+                                                } else if let dx {
                                                     BLAS.gemm(wp, dyg, work.dcols, m: k, n: columns, k: cout, transposeA: true)
                                                     for j in 0..<count {
                                                         let dxsample = dx + (start + j) * inSize
