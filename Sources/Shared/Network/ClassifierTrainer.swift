@@ -123,7 +123,7 @@ public final class ClassifierTrainer {
                                    total: Double(totalSteps) / Double(stepsPerEpoch))
             let output = network.forward(input, training: true)
             let result = loss(output, targets: targets, weights: weights)
-            network.backward(result.gradient)
+            network.backwardParameters(result.gradient)
             optimizer.step(lr: Float(lr))
             iteration += 1
             lossSum += result.loss

@@ -161,7 +161,7 @@ public final class MetricTrainer {
             case .instance:
                 let output = network.forward(augmenter.batch(indices, seed: augmentSeed, stream: stream), training: true)
                 let result = nce(output, indices: indices, bank: bank!, seed: options.seed, step: UInt64(iteration))
-                network.backward(result.gradient)
+                network.backwardParameters(result.gradient)
                 bank!.update(indices: indices, embeddings: output)
                 loss = result.loss
             case .simclr:
@@ -170,12 +170,12 @@ public final class MetricTrainer {
                 views.data += second.data
                 views.shape[0] *= 2
                 let result = NTXentLoss(temperature: options.temperature)(network.forward(views, training: true))
-                network.backward(result.gradient)
+                network.backwardParameters(result.gradient)
                 loss = result.loss
             case .supervised:
                 let output = network.forward(augmenter.batch(indices, seed: augmentSeed, stream: stream), training: true)
                 let result = crossEntropy(output, targets: indices.map { dataset.labels[$0] })
-                network.backward(result.gradient)
+                network.backwardParameters(result.gradient)
                 loss = result.loss
             }
             optimizer.step(lr: Float(lr))

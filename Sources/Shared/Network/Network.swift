@@ -18,6 +18,7 @@ public final class Network {
 
     public init(_ architecture: Architecture, inputChannels: Int, outputDimension: Int, normalizesOutput: Bool = false,
                 inputMean: [Float]? = nil, inputStd: [Float]? = nil) {
+        ActivationHeap.retain
         self.architecture = architecture
         self.inputChannels = inputChannels
         self.outputDimension = outputDimension
@@ -51,6 +52,18 @@ public final class Network {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         let gradHead = normalizesOutput ? l2.backward(gradOutput) : gradOutput
         return body.backward(head.backward(gradHead))
+    }
+
+    /// `backward` for training steps: accumulates the parameter gradients but lets the first convolution
+    /// skip d(loss)/d(images), which no one reads (PyTorch skips it too: inputs do not require grad). For
+    /// mnist-cnn that saves a [288, 784] unfolding and a one-row product per image.
+    public func backwardParameters(_ gradOutput: Tensor) {
+        var first: Layer = body
+        while let sequential = first as? Sequential, let child = sequential.children.first { first = child.layer }
+        let convolution = first as? Conv2d
+        convolution?.computesInputGradient = false
+        defer { convolution?.computesInputGradient = true }
+        backward(gradOutput)
     }
 
     public func zeroGradients() {

@@ -21,7 +21,7 @@ public enum NetworkBenchmark {
         let trainInput = batch(trainBatch), targets = (0..<trainBatch).map { Int32($0 % classes) }
         func step() {
             let output = network.forward(trainInput, training: true)
-            network.backward(loss(output, targets: targets).gradient)
+            network.backwardParameters(loss(output, targets: targets).gradient)
             optimizer.step(lr: 0.01)
         }
         step()

@@ -23,6 +23,21 @@ public final class MaxPool2d: Layer {
                     let x = xs.baseAddress!, y = ys.baseAddress!, pos = training ? ps.baseAddress : nil
                     Parallel.forEach(n * c) { planeIndex in
                         let src = x + planeIndex * h * w, dst = planeIndex * oh * ow
+                        if k == 2 && s == 2 {
+                            // The usual 2x2 window unrolled; strict > keeps the first maximum, as the loop below.
+                            for oy in 0..<oh {
+                                for ox in 0..<ow {
+                                    let top = 2 * oy * w + 2 * ox, bottom = top + w
+                                    var at = top, best = src[top]
+                                    if src[top + 1] > best { best = src[top + 1]; at = top + 1 }
+                                    if src[bottom] > best { best = src[bottom]; at = bottom }
+                                    if src[bottom + 1] > best { best = src[bottom + 1]; at = bottom + 1 }
+                                    y[dst + oy * ow + ox] = best
+                                    pos?[dst + oy * ow + ox] = Int32(at)
+                                }
+                            }
+                            return
+                        }
                         for oy in 0..<oh {
                             for ox in 0..<ow {
                                 var at = oy * s * w + ox * s

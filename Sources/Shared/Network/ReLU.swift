@@ -28,7 +28,11 @@ public final class ReLU: Layer {
                 output.data.withUnsafeBufferPointer { y in
                     let dp = d.baseAddress!, gp = g.baseAddress!, yp = y.baseAddress!
                     Parallel.forEachChunk(d.count, minimumChunk: 1 << 16) { range in
-                        for i in range { dp[i] = yp[i] > 0 ? gp[i] : 0 }
+                        // Both loads unconditional, then a select: a conditional load would not vectorise.
+                        for i in range {
+                            let g = gp[i]
+                            dp[i] = yp[i] > 0 ? g : 0
+                        }
                     }
                 }
             }

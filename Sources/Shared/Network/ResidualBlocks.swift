@@ -1,10 +1,16 @@
 /// Elementwise a + b of two same-shaped tensors: the residual add, whose backward hands dy to both.
+/// Written in one pass into a fresh tensor (mutating a copy of `a` would first copy it whole).
 func residualAdd(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "residual add: shapes \(a.shape) and \(b.shape) differ")
-    var sum = a
+    var sum = Tensor(uninitialized: a.shape)
     sum.data.withUnsafeMutableBufferPointer { s in
-        b.data.withUnsafeBufferPointer { t in
-            for i in 0..<s.count { s[i] += t[i] }
+        a.data.withUnsafeBufferPointer { x in
+            b.data.withUnsafeBufferPointer { y in
+                let out = s.baseAddress!, xp = x.baseAddress!, yp = y.baseAddress!
+                Parallel.forEachChunk(s.count, minimumChunk: 1 << 16) { range in
+                    for i in range { out[i] = xp[i] + yp[i] }
+                }
+            }
         }
     }
     return sum
