@@ -18,10 +18,11 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(
             name: "Shared",
-            dependencies: ["CHDF5", "CBLAS", "CZlib", "CPNG",
+            dependencies: ["CHDF5", "CBLAS", "CZlib", "CPNG", "CMalloc",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
