@@ -189,9 +189,6 @@ $(MODEL): $(DATA)/train.h5 $(SELECTION) $(INIT)
 	$(MT_BIN)/mt-train classifier $< --selection $(SELECTION) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) \
 	  $(if $(INIT),--init $(INIT)) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
 
-$(TEST_EVAL): $(MODEL) $(DATA)/test.h5
-	$(MT_BIN)/mt-eval model $< $(DATA)/test.h5 --json $@ $(MT_FLAGS) > $(@:.json=.txt)
-
 # The metric's own quality: 200-NN accuracy of the test images voted by the labelled training images.
 $(METRIC_EVAL): $(TRAIN_FEATURES) $(TEST_FEATURES)
 	$(MT_BIN)/mt-eval metric $^ --json $@ $(MT_FLAGS) > $(@:.json=.txt)
@@ -211,5 +208,6 @@ $(ORACLE_DIR)/model.h5: $(DATA)/train.h5
 	@mkdir -p $(@D)
 	$(MT_BIN)/mt-train classifier $< --arch $(ARCH) --epochs $(ORACLE_EPOCHS) --seed $(SEED) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
 
-$(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: %/test-metrics.json: %/model.h5 $(DATA)/test.h5
+# Test accuracy of every classifier: the finetuned one and the two baselines.
+$(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: %/test-metrics.json: %/model.h5 $(DATA)/test.h5
 	$(MT_BIN)/mt-eval model $< $(DATA)/test.h5 --json $@ $(MT_FLAGS) > $(@:.json=.txt)
