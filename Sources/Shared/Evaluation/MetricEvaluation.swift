@@ -57,10 +57,8 @@ public struct MetricEvaluation {
             perClass: [.init("accuracy", (0..<classes).map { c in Double(confusion[c * classes + c]) / support[c] }),
                        .init("support", support)],
             curves: [])
-        if let json { try MetricsReport.writeJSON([run], to: json) }
-        if let output { try MetricsFile.write([run], to: output, inputs: [reference, queries]) }
-        if let plotDirectory { try PseudoEvaluation.plot([run], into: plotDirectory) }
-        return MetricsReport.text([run])
+        return try MetricsReport.deliver([run], json: json, output: output, inputs: [reference, queries],
+                                         plotDirectory: plotDirectory)
     }
 
     /// A features file with its rows scaled to unit length (cosine similarity = inner product).

@@ -23,9 +23,7 @@ public struct ModelEvaluation {
         for path in [json, output, plotDirectory].compactMap({ $0 }) { try PseudoEvaluation.checkParent(of: path) }
         let accuracy = try ModelAccuracy.evaluate(checkpoint: checkpoint, dataset: dataset, batchSize: batchSize)
         let runs = [accuracy.run(name: PseudoEvaluation.defaultName(checkpoint), source: checkpoint)]
-        if let json { try MetricsReport.writeJSON(runs, to: json) }
-        if let output { try MetricsFile.write(runs, to: output, inputs: [checkpoint, dataset]) }
-        if let plotDirectory { try PseudoEvaluation.plot(runs, into: plotDirectory) }
-        return MetricsReport.text(runs)
+        return try MetricsReport.deliver(runs, json: json, output: output, inputs: [checkpoint, dataset],
+                                         plotDirectory: plotDirectory)
     }
 }

@@ -51,10 +51,8 @@ public struct PseudoEvaluation {
             runs.append(try evaluate(input, name: name, truth: truth))
         }
 
-        if let json { try MetricsReport.writeJSON(runs, to: json) }
-        if let output { try MetricsFile.write(runs, to: output, inputs: inputs + [self.truth]) }
-        if let plotDirectory { try Self.plot(runs, into: plotDirectory) }
-        return MetricsReport.text(runs)
+        return try MetricsReport.deliver(runs, json: json, output: output, inputs: inputs + [self.truth],
+                                         plotDirectory: plotDirectory)
     }
 
     private func evaluate(_ input: String, name: String, truth: (labels: [Int32], classNames: [String])) throws -> MetricsRun {

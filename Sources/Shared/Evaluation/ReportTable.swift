@@ -104,4 +104,14 @@ public enum MetricsReport {
     public static func writeJSON(_ runs: [MetricsRun], to path: String) throws {
         try AtomicFile.write(path, data: try json(runs))
     }
+
+    /// What every `mt-eval` subcommand does with its runs: the JSON file, the metrics artifact (recording
+    /// `inputs`) and the pictures, each only when asked for; returns the text report for stdout.
+    public static func deliver(_ runs: [MetricsRun], json: String?, output: String?, inputs: [String],
+                               plotDirectory: String?) throws -> String {
+        if let json { try writeJSON(runs, to: json) }
+        if let output { try MetricsFile.write(runs, to: output, inputs: inputs) }
+        if let plotDirectory { try PseudoEvaluation.plot(runs, into: plotDirectory) }
+        return text(runs)
+    }
 }
