@@ -3,14 +3,25 @@ import PackageDescription
 
 // System libraries come from Debian packages (see `make setup`): libhdf5-dev, libopenblas-dev,
 // liblapacke-dev, libpng-dev, zlib1g-dev.
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+//
+// The library is cut into layers with one direction of dependency (docs/ARCHITECTURE.md):
+//
+//   MTCore        numerics and the artifact values: no files, no printing
+//   MTStorage     HDF5, artifact kinds, atomic outputs, importers            (uses MTCore)
+//   MTAlgorithms  propagation, selection, evaluation metrics, plots          (uses MTCore)
+//   MTNetwork     layers, models, losses, optimiser, the training loop      (uses MTCore, MTAlgorithms)
+//   MTCommand     arguments, use cases (read, compute, write), console       (uses all of the above)
+//   mt-*          one `main.swift` each                                      (uses MTCommand)
+//
+// `make build` passes `--explicit-target-dependency-import-check error`, so importing a target that is
+// not listed below fails the build; `Tests/UnitTests/LayeringTests.swift` checks the same from the sources.
 
 let tools = ["mt-features", "mt-knn", "mt-ncut", "mt-select", "mt-train", "mt-eval"]
 
 let package = Package(
     name: "mt",
     platforms: [.macOS(.v13)],
-    products: tools.map { .executable(name: $0, targets: [$0]) } + [.library(name: "Shared", targets: ["Shared"])],
+    products: tools.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
@@ -20,19 +31,20 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+
+        .target(name: "MTCore", dependencies: ["CBLAS"]),
+        .target(name: "MTStorage", dependencies: ["MTCore", "CHDF5", "CZlib", "CPNG"]),
+        .target(name: "MTAlgorithms", dependencies: ["MTCore"]),
+        .target(name: "MTNetwork", dependencies: ["MTCore", "MTAlgorithms"]),
         .target(
-            name: "Shared",
-            dependencies: ["CHDF5", "CBLAS", "CZlib", "CPNG", "CMalloc",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: release),
-        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport", "CZlib"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Shared", "TestSupport"]),
-    ] + tools.map {
-        .executableTarget(
-            name: $0,
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: release)
-    },
-    swiftLanguageModes: [.v5]
+            name: "MTCommand",
+            dependencies: ["MTCore", "MTStorage", "MTAlgorithms", "MTNetwork", "CBLAS", "CMalloc",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .target(name: "TestSupport", dependencies: ["MTCore", "MTStorage"], path: "Tests/TestSupport"),
+        .testTarget(name: "UnitTests",
+                    dependencies: ["MTCore", "MTStorage", "MTAlgorithms", "MTNetwork", "MTCommand", "TestSupport", "CZlib", "CBLAS"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTStorage", "TestSupport"]),
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["MTCommand"]) },
+    swiftLanguageModes: [.v6]
 )

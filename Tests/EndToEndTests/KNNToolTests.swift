@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import MTCore
+import MTStorage
 import Testing
 import TestSupport
 

@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import MTCore
+import MTStorage
 import Testing
 import TestSupport
 
@@ -18,15 +19,15 @@ import TestSupport
             #expect(first.status == 0, "\(first.stderr)")
             // The epoch line carries the monitor: 200-NN accuracy and mean pairwise cosine.
             #expect(first.stderr.contains("epoch 1/1") && first.stderr.contains("knn200") && first.stderr.contains(" cos "), "\(first.stderr)")
-            var state = try MetricState.read(checkpoint, sampleCount: 320)
-            #expect(state.checkpoint.epoch == 1 && state.checkpoint.iteration == 5)
-            #expect(state.memory?.count == 320 * 128 && state.normalizer != nil)
+            var state = try CheckpointRecord.read(checkpoint)
+            #expect(state.epoch == 1 && state.iteration == 5)
+            #expect(state.memoryBank?.count == 320 * 128 && state.nceNormalizer != nil)
             #expect(TestSupport.files(in: dir) == ["metric.h5", "test.h5", "train.h5"], "no temporaries left")
 
             let resumed = try TestSupport.run("mt-train", arguments + ["--epochs", "2", "--resume"])
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            state = try MetricState.read(checkpoint, sampleCount: 320)
-            #expect(state.checkpoint.epoch == 2 && state.checkpoint.iteration == 10)
+            state = try CheckpointRecord.read(checkpoint)
+            #expect(state.epoch == 2 && state.iteration == 10)
             let changed = try TestSupport.run("mt-train", arguments + ["--epochs", "3", "--resume", "--lr", "0.1"])
             #expect(changed.status == 2 && changed.stderr.contains("same options"), "\(changed.stderr)")
 
@@ -52,9 +53,9 @@ import TestSupport
                 let result = try TestSupport.run("mt-train", ["metric", train, "--arch", "mnist-cnn", "--objective", objective,
                                                               "--batch-size", "32", "--epochs", "1", "-o", dir + "/\(objective).h5"])
                 #expect(result.status == 0, "\(result.stderr)")
-                let checkpoint = try Checkpoint.read(dir + "/\(objective).h5")
-                #expect(checkpoint.network.outputDimension == (objective == "simclr" ? 128 : 10))
-                #expect(checkpoint.network.normalizesOutput == (objective == "simclr"))
+                let checkpoint = try CheckpointRecord.read(dir + "/\(objective).h5")
+                #expect(checkpoint.outputDimension == (objective == "simclr" ? 128 : 10))
+                #expect(checkpoint.normalizesOutput == (objective == "simclr"))
             }
         }
     }

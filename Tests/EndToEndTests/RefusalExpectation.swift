@@ -1,4 +1,5 @@
-import Shared
+import MTCore
+import MTStorage
 import Testing
 import TestSupport
 

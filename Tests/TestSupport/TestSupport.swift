@@ -1,5 +1,6 @@
 import Foundation
-import Shared
+import MTCore
+import MTStorage
 
 /// Locations and helpers shared by the unit and end-to-end tests.
 public enum TestSupport {

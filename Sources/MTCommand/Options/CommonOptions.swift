@@ -1,0 +1,83 @@
+import ArgumentParser
+import CBLAS
+import Foundation
+import MTCore
+
+/// Flags every tool takes, with the same meaning everywhere.
+public struct CommonOptions: ParsableArguments {
+    @Option(help: "Worker threads for compute (default: all cores). Results do not depend on it.")
+    public var threads: Int?
+
+    @Flag(name: [.short, .long], help: "No progress or notes on stderr (errors are still reported).")
+    public var quiet = false
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Runs `body` in the context these flags describe: the thread count of our parallel loops, console
+    /// verbosity and the progress display are bound as task-local values for its duration (nothing global
+    /// changes, so tests can run tools' code side by side). OpenBLAS's own pool is process-wide; only the
+    /// tools set it, once, from here.
+    public func scope<R>(_ body: () throws -> R) rethrows -> R {
+        let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        openblas_set_num_threads(Int32(count))
+        var display: ProgressMeter.DisplayFactory? = nil
+        if !quiet && Console.stderrIsTerminal {
+            display = { @Sendable label, total, unit in TerminalProgressLine(label: label, total: total, unit: unit) }
+        }
+        return try Parallel.$threadCount.withValue(count) {
+            try Console.$quiet.withValue(quiet) {
+                try ProgressMeter.$display.withValue(display, operation: body)
+            }
+        }
+    }
+}
+
+/// A subcommand of one of the tools: parses `CommonOptions` and does its work in their scope. Conformers
+/// implement `execute()`; `run()` is provided.
+public protocol ToolCommand: ParsableCommand {
+    var common: CommonOptions { get }
+    func execute() throws
+}
+
+extension ToolCommand {
+    public func run() throws { try common.scope { try execute() } }
+}
+
+/// `-o/--output FILE`: where a tool writes its artifact (atomically).
+public struct OutputOption: ParsableArguments {
+    @Option(name: [.short, .long], help: "Output HDF5 file (written to a temporary name, renamed when complete).")
+    public var output: String
+
+    public init() {}
+}
+
+/// `--seed N`: every random choice of a run follows from it.
+public struct SeedOption: ParsableArguments {
+    @Option(help: "Random seed; the same seed and inputs give the same output.")
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// `--memory SIZE`: the memory budget of a streaming step.
+public struct MemoryOption: ParsableArguments {
+    /// What `--memory` is when not given: 1 GiB.
+    public static let defaultBudget = ByteCount(bytes: 1 << 30)
+
+    @Option(help: "Memory budget for data and work buffers, e.g. 512M, 2G.")
+    public var memory = MemoryOption.defaultBudget
+
+    public init() {}
+}
+
+/// `--resume`: the same in every training subcommand.
+public struct ResumeOption: ParsableArguments {
+    @Flag(help: "Continue the run in the --output checkpoint if there is one (same options; --epochs/--iterations may grow); start it otherwise.")
+    public var resume = false
+
+    public init() {}
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+/// `mt-eval metric TRAIN.h5 TEST.h5`: the weighted 200-NN accuracy of an embedding.
+struct EvalMetricCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metric",
+        abstract: "Weighted kNN accuracy of held-out features voted by labelled training features (the reference's monitor).",
+        discussion: """
+        Each held-out row takes the class with the largest sum of exp(cos / T) over its k most similar training
+        rows. Rows are L2-normalised first unless the file says they are.
+
+        Example:
+          mt-eval metric features-train.h5 features-test.h5 --json metric.json
+        """)
+
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "Features of the labelled training samples (features artifact with /labels).") var train: String
+    @Argument(help: "Features of the held-out samples (features artifact with /labels).") var test: String
+    @Option(name: .short, help: "Voters per held-out row.") var k = 200
+    @Option(help: "Temperature T of the vote weights exp(cos / T).") var temperature = 0.07
+    @Option(help: "Also write every number as JSON to this file.") var json: String?
+    @Option(name: [.short, .long], help: "Also write the metrics artifact (HDF5) to this file.") var output: String?
+    @Option(help: "Write confusion-NAME.png into this directory.") var plot: String?
+
+    func execute() throws {
+        let report = try MetricEvaluation(reference: train, queries: test, k: k, temperature: temperature, json: json,
+                                          output: output, plotDirectory: plot).run()
+        print(report, terminator: "")
+    }
+}

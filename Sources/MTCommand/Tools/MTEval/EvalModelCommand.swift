@@ -1,0 +1,30 @@
+import ArgumentParser
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+/// `mt-eval model CKPT.h5 TEST.h5`: accuracy of a trained classifier on a labelled data set.
+struct EvalModelCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Top-1/top-5 accuracy, per-class accuracy and confusion matrix of a classifier checkpoint.",
+        discussion: """
+        Example:
+          mt-eval model cnn.h5 mnist-test.h5 --json test.json --plot plots
+        """)
+
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "Classifier checkpoint (checkpoint artifact).") var checkpoint: String
+    @Argument(help: "Labelled data set to evaluate on (dataset artifact).") var dataset: String
+    @Option(help: "Inference batch size.") var batchSize = 512
+    @Option(help: "Also write every number as JSON to this file.") var json: String?
+    @Option(name: [.short, .long], help: "Also write the metrics artifact (HDF5) to this file.") var output: String?
+    @Option(help: "Write confusion-NAME.png into this directory.") var plot: String?
+
+    func execute() throws {
+        let report = try ModelEvaluation(checkpoint: checkpoint, dataset: dataset, batchSize: batchSize, json: json,
+                                         output: output, plotDirectory: plot).run()
+        print(report, terminator: "")
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+public struct MTKnn: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "mt-knn",
+        abstract: "Exact kNN graphs and label propagation by kNN voting or label spreading.",
+        subcommands: [KNNGraphCommand.self, KNNPropagateCommand.self, KNNSpreadCommand.self])
+}
+
+struct KNNGraphCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph",
+        abstract: "Exact k nearest neighbours of every row by inner product (cosine for unit rows).",
+        discussion: """
+        Self matches are excluded. With --queries, every query row is searched in FEATURES instead.
+        Features larger than --memory are streamed from disk in row blocks.
+        Examples:
+          mt-knn graph train-pca.h5 -k 20 -o graph.h5
+          mt-knn graph train-pca.h5 -k 10 --queries test-pca.h5 --memory 256M -o test-graph.h5
+        """)
+
+    @Argument(help: "Features file to search (the database).") var features: String
+    @Option(name: .short, help: "Neighbours per row (below the number of rows).") var k: Int
+    @Option(help: "Features file of query rows (default: the rows of FEATURES, self excluded).") var queries: String?
+    @OptionGroup var memory: MemoryOption
+    @OptionGroup var output: OutputOption
+    @OptionGroup var common: CommonOptions
+
+    func execute() throws {
+        try ExactKNN.run(features: features, queries: queries, k: k, memoryBudget: memory.memory.bytes, output: output.output)
+    }
+}
+
+struct KNNPropagateCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "propagate",
+        abstract: "Pseudo-label every sample by weighted voting of its nearest labelled samples (Liu et al.).",
+        discussion: """
+        Each sample's K most similar labelled samples vote for their class with weight exp(s / T).
+        Labelled samples keep their label.
+        Example:
+          mt-knn propagate train-pca.h5 --split split.h5 -o pseudo.h5
+        """)
+
+    @Argument(help: "Features file.") var features: String
+    @Option(help: "Split file with the labelled samples.") var split: String
+    @Option(help: "Voters per sample (default: min(#labelled, 200)).") var k: Int?
+    @Option(help: "Temperature T of the vote weights exp(s / T).") var temperature = KNNVoting.defaultTemperature
+    @OptionGroup var memory: MemoryOption
+    @OptionGroup var output: OutputOption
+    @OptionGroup var common: CommonOptions
+
+    func execute() throws {
+        try KNNVoting.run(features: features, split: split, k: k, temperature: temperature,
+                          memoryBudget: memory.memory.bytes, output: output.output)
+    }
+}
+
+struct KNNSpreadCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spread",
+        abstract: "Pseudo-label every sample by label spreading on a kNN graph (Zhou et al. 2004).",
+        discussion: """
+        Iterates F <- alpha S F + (1 - alpha) Y on the symmetric normalised affinity S of the graph.
+        Example:
+          mt-knn graph train-pca.h5 -k 20 -o graph.h5
+          mt-knn spread graph.h5 --split split.h5 -o pseudo.h5
+        """)
+
+    @Argument(help: "Graph file (from mt-knn graph, without --queries).") var graph: String
+    @Option(help: "Split file with the labelled samples.") var split: String
+    @Option(help: "Weight of the graph against the given labels, in (0, 1).") var alpha = LabelSpreading.defaultAlpha
+    @Option(help: "Most iterations.") var iterations = LabelSpreading.defaultIterations
+    @Option(help: "Stop when no entry changes by more than this times the largest.") var tolerance = LabelSpreading.defaultTolerance
+    @Option(help: "Edge weight max(s, 0)^gamma (0: all edges weigh 1).") var gamma = LabelSpreading.defaultGamma
+    @OptionGroup var output: OutputOption
+    @OptionGroup var common: CommonOptions
+
+    func execute() throws {
+        try LabelSpreading.run(graph: graph, split: split, alpha: alpha, iterations: iterations, tolerance: tolerance,
+                               gamma: gamma, output: output.output)
+    }
+}
+

@@ -1,0 +1,115 @@
+import ArgumentParser
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+public struct MTNcut: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "mt-ncut",
+        abstract: "Constrained normalised cut: graph eigenpairs once, then pseudo-labels for any split.",
+        version: mtVersion,
+        subcommands: [NcutEigenCommand.self, NcutPropagateCommand.self])
+}
+
+struct NcutEigenCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eigen",
+        abstract: "Smallest eigenpairs of a kNN graph's normalised Laplacian (an eigen file).",
+        discussion: """
+        Affinities w = exp(-(1 - s) / sigma) on the listed neighbours plus a self-loop of weight 1 (as the \
+        reference's K-lists include the point itself), symmetrised (W + W^T) / 2; eigenpairs of \
+        I - D^-1/2 W D^-1/2 by a block Krylov-Schur solver, stopping when every pair has \
+        ||L v - lambda v|| <= tolerance * (1 - lambda) (scipy eigsh's criterion).
+
+        Example:
+          mt-ncut eigen train-graph.h5 -n 200 -o train-eigen.h5
+        """)
+
+    @Argument(help: "kNN graph file (mt-knn graph) of a set against itself.")
+    var graph: String
+
+    @Option(name: [.customShort("n"), .long], help: "Number of eigenpairs, the trivial first one included.")
+    var count = 200
+
+    @Option(help: "Affinity scale: w = exp(-(1 - similarity) / sigma).")
+    var sigma = 0.2
+
+    @Flag(help: "Leave out the self-loop of weight 1 the reference has on every sample.")
+    var noSelfLoop = false
+
+    @Option(help: "Stop when every pair's residual is at most this times its affinity eigenvalue.")
+    var tolerance = 1e-3
+
+    @Option(help: "Vectors per block of the solver (one sparse product serves a block).")
+    var blockSize = 16
+
+    @Option(help: "Solver basis size before a thick restart (default: max(2.5n, n + 8 blocks)).")
+    var basisSize: Int?
+
+    @Option(help: "Give up (with a warning, writing what was reached) after this many restarts.")
+    var maxRestarts = 300
+
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var output: OutputOption
+    @OptionGroup var common: CommonOptions
+
+    func execute() throws {
+        var options = NormalizedCut.EigenOptions()
+        options.count = count
+        options.sigma = sigma
+        options.selfLoop = !noSelfLoop
+        options.tolerance = tolerance
+        options.blockSize = blockSize
+        options.basisSize = basisSize
+        options.maxRestarts = maxRestarts
+        options.seed = seed.seed
+        try NormalizedCut.runEigen(graph: graph, options: options, output: output.output)
+    }
+}
+
+struct NcutPropagateCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "propagate",
+        abstract: "Pseudo-labels from an eigen file and a split by the biased normalised cut.",
+        discussion: """
+        logits = V diag(1 / (lambda - alpha)) V^T prior with the reference's degree-balanced +1/-1 prior on \
+        the labelled samples; writes a pseudo-labels file with /weights = 1 - exp(-(top1 - top2) / T).
+
+        Example:
+          mt-ncut propagate train-eigen.h5 --split split-100.h5 -o pseudo-ncut-100.h5
+        """)
+
+    @Argument(help: "Eigen file (mt-ncut eigen).")
+    var eigen: String
+
+    @Option(help: "Split file with the labelled samples (mt-select split).")
+    var split: String
+
+    @Option(help: "Bias alpha in 1 / (lambda - alpha).")
+    var alpha = 0.0
+
+    @Option(name: [.customShort("T"), .long], help: "Temperature T of the weights and the softmax.")
+    var temperature = 1.0
+
+    @Option(help: "Leading eigenpairs to leave out (default: those of eigenvalue 0, one per connected component; the trivial first one for a connected graph, as the reference).")
+    var skip: Int?
+
+    @Option(help: "Eigenpairs to use after the skipped ones (default: all in the file).")
+    var pairs: Int?
+
+    @OptionGroup var output: OutputOption
+    @OptionGroup var common: CommonOptions
+
+    func execute() throws {
+        var options = NormalizedCut.PropagateOptions()
+        options.alpha = alpha
+        options.temperature = temperature
+        options.skip = skip
+        options.pairs = pairs
+        try NormalizedCut.runPropagate(eigen: eigen, split: split, options: options, output: output.output)
+    }
+}
+

@@ -1,0 +1,82 @@
+import ArgumentParser
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+/// `mt-select pseudo`: choose the training set from pseudo-labels.
+struct SelectPseudoCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pseudo",
+        abstract: "Choose the samples to train on from pseudo-labels (labelled samples always included).",
+        discussion: """
+        Give exactly one strategy. Entries are the labelled samples (weight 1), then the chosen unlabelled \
+        samples, most confident first; ties go to the lower sample index.
+
+        Examples:
+          mt-select pseudo knn.h5 --ratio 0.5 -o train-set.h5
+          mt-select pseudo knn.h5 --per-class-top 500 --balance sinkhorn -o top.h5
+          mt-select pseudo ncut.h5 --threshold 0.9 --weights nc -o train-set.h5
+        """)
+
+    enum Balance: String, CaseIterable, ExpressibleByArgument { case none, sinkhorn }
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: OutputOption
+
+    @Argument(help: "Pseudo-labels file (from mt-knn or mt-ncut).")
+    var input: String
+
+    @Option(help: "Keep this fraction (0...1) of the unlabelled samples, the most confident.")
+    var ratio: Double?
+
+    @Option(help: "Keep the K most confident samples of each predicted class.")
+    var perClassTop: Int?
+
+    @Option(help: "Keep the samples with confidence at least this.")
+    var threshold: Double?
+
+    @Option(help: "Keep the n most reliable samples (largest top-two margin) of each class (ReLaB-style).")
+    var reliable: Int?
+
+    @Option(help: "Training weight of pseudo-labelled samples (nc: the method's own /weights).")
+    var weights: SelectionWeighting = .confidence
+
+    @Option(help: "Rebalance the class marginals to the prior before choosing.")
+    var balance: Balance = .none
+
+    @Option(help: "Class prior for --balance sinkhorn (labeled: class frequencies of the labelled set).")
+    var prior: SelectionPrior = .uniform
+
+    @Option(help: "Sinkhorn power applied to the probabilities first (1 = as given; self-label uses 25).")
+    var sinkhornLambda: Double = 1
+
+    @Option(help: "Sinkhorn iteration limit.")
+    var sinkhornIterations: Int = 1000
+
+    @Option(help: "Sinkhorn stops when the L1 distance of the class marginals to the prior is at most this.")
+    var sinkhornTolerance: Double = 1e-6
+
+    func validate() throws {
+        let given = [ratio != nil, perClassTop != nil, threshold != nil, reliable != nil].filter { $0 }.count
+        guard given == 1 else { throw ValidationError("give exactly one of --ratio, --per-class-top, --threshold, --reliable") }
+        if let ratio, !(0...1).contains(ratio) { throw ValidationError("--ratio must be in 0...1") }
+        if let perClassTop, perClassTop < 0 { throw ValidationError("--per-class-top must be at least 0") }
+        if let reliable, reliable < 0 { throw ValidationError("--reliable must be at least 0") }
+        if let threshold, !threshold.isFinite { throw ValidationError("--threshold must be a number") }
+        guard sinkhornLambda > 0, sinkhornIterations >= 1, sinkhornTolerance > 0 else {
+            throw ValidationError("--sinkhorn-lambda and --sinkhorn-tolerance must be positive, --sinkhorn-iterations at least 1")
+        }
+    }
+
+    func execute() throws {
+        let strategy: SelectionStrategy = if let ratio { .ratio(ratio) }
+            else if let perClassTop { .perClassTop(perClassTop) }
+            else if let threshold { .threshold(threshold) }
+            else { .reliable(reliable!) }
+        let sinkhorn = balance == .sinkhorn
+            ? SinkhornKnopp(lambda: sinkhornLambda, maxIterations: sinkhornIterations, tolerance: sinkhornTolerance) : nil
+        try PseudoLabelSelection(strategy: strategy, weighting: weights, balance: sinkhorn, prior: prior)
+            .run(input: input, output: output.output)
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+public struct MTTrain: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "mt-train",
+        abstract: "Train networks on the CPU.",
+        version: mtVersion,
+        subcommands: [TrainClassifierCommand.self, TrainBenchmarkCommand.self, TrainMetricCommand.self])
+}
+
+struct TrainClassifierCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classifier",
+        abstract: "Train a classifier on labelled samples plus a selection of pseudo-labels.",
+        discussion: """
+        Trains on the split's labelled samples (weight 1) plus the selection (its pseudo-labels and weights);
+        with neither, on every sample of DATASET that has a label. Writes a checkpoint after every epoch.
+
+          mt-train classifier mnist-train.h5 --arch mnist-cnn --epochs 15 --eval mnist-test.h5 -o cnn.h5
+          mt-train classifier train.h5 --split split.h5 --selection sel.h5 --init metric.h5 --arch mnist-cnn -o ft.h5
+        """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: OutputOption
+    @OptionGroup var seed: SeedOption
+    @Argument(help: "Training data set (dataset artifact).") var dataset: String
+    @Option(help: "Split whose labelled samples to train on.") var split: String?
+    @Option(help: "Selection of pseudo-labelled samples (selection artifact) to add.") var selection: String?
+    @Option(name: .customLong("init"), help: "Checkpoint whose body to start from (a new head is made).") var initFrom: String?
+    @Option(name: .customLong("eval"), help: "Data set to report test accuracy on after every epoch.") var evaluation: String?
+    @OptionGroup var resume: ResumeOption
+    @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
+    @Option(help: "Epochs.") var epochs = 30
+    @Option(help: "Total optimiser steps (overrides --epochs).") var iterations: Int?
+    @Option(help: "Mini-batch size.") var batchSize = 128
+    @Option(help: "Base learning rate.") var lr = 0.1
+    @Option(help: "SGD momentum.") var momentum = 0.9
+    @Option(help: "Weight decay (L2 on every parameter, as PyTorch SGD).") var weightDecay = 5e-4
+    @Flag(help: "Nesterov momentum.") var nesterov = false
+    @Option(help: "Learning-rate schedule: cosine, restarts:PERIOD[:MULT], step:E1,E2[:GAMMA], constant.") var schedule = "cosine"
+    @Option(help: "Linear learning-rate warm-up, in epochs (0 = none).") var warmup = 0.0
+    @Option(help: "Label smoothing of the cross-entropy (0 = off).") var labelSmoothing = 0.0
+    @Option(help: "Augmentation: none, digits, natural (default: digits for 1-channel images up to 32 px, else natural).")
+    var augment: Augmentation?
+    @Option(help: "Output classes (default: the data set's class count).") var outputDim: Int?
+
+    func execute() throws {
+        let options = ClassifierOptions(
+            arch: arch.rawValue,
+            optimizer: OptimizerSettings(epochs: epochs, iterations: iterations, batchSize: batchSize, lr: lr, momentum: momentum,
+                                         weightDecay: weightDecay, nesterov: nesterov, schedule: schedule, warmupEpochs: warmup,
+                                         seed: seed.seed),
+            labelSmoothing: labelSmoothing, augmentation: augment?.rawValue ?? "auto", outputDim: outputDim)
+        try ClassifierRun.run(.init(dataset: dataset, split: split, selection: selection, initFrom: initFrom,
+                                    evaluation: evaluation, output: output.output, resume: resume.resume), options: options)
+    }
+}
+
+struct TrainBenchmarkCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Measure training and inference throughput on synthetic images (used by bench/network.sh).",
+        discussion: "  mt-train benchmark --arch wrn-28-2 --channels 3 --size 32 --threads 2",
+        shouldDisplay: false)
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Architecture.") var arch: Architecture
+    @Option(help: "Input channels.") var channels = 1
+    @Option(help: "Input height and width.") var size = 28
+    @Option(help: "Timed training steps (batch 128).") var trainSteps = 10
+    @Option(help: "Timed inference batches (batch 512).") var inferBatches = 4
+
+    func execute() throws {
+        let result = NetworkBenchmark.run(arch, channels: channels, size: size, trainSteps: trainSteps, inferBatches: inferBatches)
+        print(String(format: "%@ train_img_per_s %.1f infer_img_per_s %.1f", arch.rawValue,
+                     result.trainImagesPerSecond, result.inferImagesPerSecond))
+    }
+}
+

@@ -1,0 +1,79 @@
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+/// `mt-eval metric`: how well an embedding separates the classes, measured as the reference measures its
+/// unsupervised network (Wu et al. 2018, section 3.4): every held-out row is classified by the weighted
+/// vote of its k most similar training rows (weight exp(cos / T), k = 200, T = 0.07) and the top-1
+/// accuracy is reported, with the mean pairwise cosine of the held-out rows (near 1 = collapsed). Works for
+/// any features file, so pixels, PCA and learned metrics are compared on the same scale.
+public struct MetricEvaluation {
+    /// Labelled training features (the voters) and held-out features (the queries), same dimension.
+    public var reference: String
+    public var queries: String
+    public var k: Int
+    public var temperature: Double
+    public var json: String?
+    public var output: String?
+    public var plotDirectory: String?
+
+    public init(reference: String, queries: String, k: Int = 200, temperature: Double = 0.07, json: String? = nil,
+                output: String? = nil, plotDirectory: String? = nil) {
+        self.reference = reference
+        self.queries = queries
+        self.k = k
+        self.temperature = temperature
+        self.json = json
+        self.output = output
+        self.plotDirectory = plotDirectory
+    }
+
+    /// Evaluates, writes the requested outputs, and returns the text report for stdout.
+    public func run() throws -> String {
+        guard k > 0 else { throw MTError.usage("-k: expected a positive number of voters, found \(k)") }
+        guard temperature > 0 else { throw MTError.usage("--temperature: expected a positive value, found \(temperature)") }
+        for path in [json, output, plotDirectory].compactMap({ $0 }) { try PseudoEvaluation.checkParent(of: path) }
+        let train = try Self.unitRows(reference)
+        let test = try Self.unitRows(queries)
+        guard train.dimension == test.dimension else {
+            throw MTError.badInput(queries, "/features", "expected \(train.dimension) columns like \(reference), found \(test.dimension)")
+        }
+        guard let trainMax = train.labels.max(), trainMax >= 0 else {
+            throw MTError.badInput(reference, "/labels", "expected labelled rows to vote with, found none")
+        }
+        guard test.labels.contains(where: { $0 >= 0 }) else {
+            throw MTError.badInput(queries, "/labels", "expected labelled rows to evaluate, found none")
+        }
+        let predicted = try KNNVoting.classify(try RowMatrix(test.values, count: test.count, dimension: test.dimension, origin: queries),
+                                               reference: train.values, referenceLabels: train.labels, dimension: test.dimension,
+                                               k: k, temperature: temperature)!
+        let classes = Int(max(trainMax, test.labels.max()!) + 1)
+        var confusion = [Int](repeating: 0, count: classes * classes)
+        for (label, guess) in zip(test.labels, predicted) where label >= 0 { confusion[Int(label) * classes + Int(guess)] += 1 }
+        let evaluated = zip(test.labels, predicted).filter { $0.0 >= 0 }.count
+        let correct = zip(test.labels, predicted).filter { $0.0 >= 0 && $0.0 == $0.1 }.count
+        let support = (0..<classes).map { c in Double(confusion[(c * classes)..<((c + 1) * classes)].reduce(0, +)) }
+        let run = MetricsRun(
+            name: PseudoEvaluation.defaultName(queries), source: queries, kind: "metric",
+            scalars: [.init("evaluated", Double(evaluated)), .init("accuracy", Double(correct) / Double(evaluated)),
+                      .init("mean_cosine", MemoryBank.meanPairwiseCosine(test.values, count: test.count, dimension: test.dimension)),
+                      .init("k", Double(min(k, train.count))), .init("temperature", temperature)],
+            classNames: (0..<classes).map(String.init), confusion: confusion,
+            perClass: [.init("accuracy", (0..<classes).map { c in Double(confusion[c * classes + c]) / support[c] }),
+                       .init("support", support)],
+            curves: [])
+        return try MetricsReport.deliver([run], json: json, output: output, inputs: [reference, queries],
+                                         plotDirectory: plotDirectory)
+    }
+
+    /// A features file with its rows scaled to unit length (cosine similarity = inner product).
+    static func unitRows(_ path: String) throws -> Features {
+        var features = try Features.read(path)
+        if !features.normalized {
+            RowOps.normalize(&features.values, rows: features.count, dimension: features.dimension)
+            features.normalized = true
+        }
+        return features
+    }
+}

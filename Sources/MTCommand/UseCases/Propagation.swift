@@ -1,0 +1,102 @@
+import MTAlgorithms
+import MTCore
+import MTStorage
+
+// The propagation tools' use cases: read the inputs, run the algorithm, print its diagnostics, write the
+// artifact. Each is what one subcommand of mt-knn or mt-ncut does.
+
+extension ExactKNN {
+    /// `mt-knn graph`: the k nearest rows of `features` for each of its rows (or of each row of `queries`),
+    /// written as a graph artifact.
+    static func run(features: String, queries: String?, k: Int, memoryBudget: Int, output: String) throws {
+        let databaseRows = try FeatureRows(features)
+        let queryRows = try queries.map { try FeatureRows($0) }
+        for rows in [databaseRows] + (queryRows.map { [$0] } ?? []) where rows.normalized == false {
+            Console.note("\(rows.origin): rows are not marked L2-normalised; similarities are plain inner products")
+        }
+        let database = RowMatrix(source: databaseRows)
+        let graph = try queryRows.map { try search(RowMatrix(source: $0), database: database, k: k, memoryBudget: memoryBudget) }
+            ?? search(database, k: k, memoryBudget: memoryBudget)
+        try graph.write(output, inputs: [features] + (queries.map { [$0] } ?? []))
+        Console.note("wrote \(output): \(graph.count) rows x \(k) neighbours")
+    }
+}
+
+extension KNNVoting {
+    /// `mt-knn propagate`: reads the features and the split, votes, writes the pseudo-labels artifact.
+    static func run(features: String, split: String, k: Int?, temperature: Double, memoryBudget: Int, output: String) throws {
+        let rows = RowMatrix(source: try FeatureRows(features))
+        let labeled = try Split.read(split, sampleCount: rows.count)
+        let result = try propagate(rows, split: labeled, k: k, temperature: temperature, memoryBudget: memoryBudget)
+        Console.report(result.diagnostics)
+        try result.labels.write(output, inputs: [features, split])
+        Console.note("wrote \(output): pseudo-labels for \(result.labels.count) samples from \(labeled.labeled.count) labels")
+    }
+}
+
+extension LabelSpreading {
+    /// `mt-knn spread`: reads the graph and the split, spreads, writes the pseudo-labels artifact.
+    static func run(graph: String, split: String, alpha: Double, iterations: Int, tolerance: Double,
+                    gamma: Double, output: String) throws {
+        let knn = try KNNGraph.read(graph)
+        let labeled = try Split.read(split)
+        let result = try propagate(knn, split: labeled, alpha: alpha, iterations: iterations, tolerance: tolerance, gamma: gamma)
+        if !result.converged {
+            Console.warn("label spreading did not converge in \(iterations) iterations (tolerance \(tolerance)); raise --iterations")
+        }
+        try result.labels.write(output, inputs: [graph, split])
+        Console.note("wrote \(output): pseudo-labels for \(knn.count) samples after \(result.iterations) iterations")
+    }
+}
+
+extension NormalizedCut {
+    /// `mt-ncut eigen`: the graph's smallest Laplacian eigenpairs, written as an eigen artifact.
+    static func runEigen(graph: String, options: EigenOptions, output: String) throws {
+        let knn = try KNNGraph.read(graph)
+        let (eigen, diagnostics) = try eigenpairs(of: knn, source: graph, options: options)
+        Console.report(diagnostics)
+        try eigen.write(output, inputs: [graph])
+        Console.note("wrote \(output)")
+    }
+
+    /// `mt-ncut propagate`: pseudo-labels from stored eigenpairs and a split.
+    static func runPropagate(eigen: String, split: String, options: PropagateOptions, output: String) throws {
+        let pairs = try GraphEigenpairs.read(eigen)
+        let labeled = try Split.read(split, sampleCount: pairs.count)
+        try propagate(pairs, split: labeled, splitPath: split, options: options).write(output, inputs: [eigen, split])
+        Console.note("wrote \(output)")
+    }
+}
+
+extension LabeledSplit {
+    /// `mt-select split`: reads labels from a dataset or features file and writes a split file.
+    static func run(input: String, rule: SplitRule, seed: UInt64, output: String) throws {
+        let truth = try TruthLabels.read(input)
+        let classCount = max(truth.classNames.count, Int(truth.labels.max() ?? -1) + 1)
+        guard classCount > 0 else { throw MTError.badInput(input, "/labels", "expected some known labels (>= 0), found none") }
+        let (split, diagnostics) = try draw(labels: truth.labels, classCount: classCount, rule: rule, seed: seed)
+        Console.report(diagnostics)
+        var attributes: [String: AttributeValue] = ["seed": .int(Int(truncatingIfNeeded: seed))]
+        switch rule {
+        case .perClass(let n): attributes["per_class"] = .int(n)
+        case .total(let n): attributes["labeled_total"] = .int(n)
+        }
+        try split.write(output, inputs: [input], attributes: attributes)
+        Console.note("wrote \(output): \(split.labeled.count) labelled, \(split.unlabeled.count) unlabelled")
+    }
+}
+
+extension PseudoLabelSelection {
+    /// `mt-select pseudo`: reads pseudo-labels from `input`, selects, writes the selection artifact to
+    /// `output`, and notes the counts on stderr.
+    @discardableResult
+    func run(input: String, output: String) throws -> Selection {
+        let pseudo = try PseudoLabels.read(input)
+        let (selection, diagnostics) = try select(pseudo, source: input)
+        Console.report(diagnostics)
+        try selection.write(output, inputs: [input])
+        let unlabeled = pseudo.count - pseudo.labeled.count
+        Console.note("selected \(selection.count) samples (\(selection.labeledCount) labelled + \(selection.count - selection.labeledCount) of \(unlabeled) unlabelled, \(strategy.name)) -> \(output)")
+        return selection
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import MTAlgorithms
+import MTCore
+import MTNetwork
+import MTStorage
+
+/// What the two `mt-train` training subcommands share around the one training loop (`Trainer`): resuming
+/// the run in `-o`, a line per epoch with the caller's evaluation, and the checkpoint after every epoch.
+/// `--resume` means the same in both: continue the checkpoint at `-o` if there is one (same options;
+/// `--epochs`/`--iterations` may grow), start fresh with a note if there is none.
+enum TrainingRun {
+    /// The checkpoint to continue, or nil for a fresh start; refuses a checkpoint of a different run.
+    static func resumable<Options: TrainingArguments>(_ output: String, resume: Bool, options: Options) throws -> Checkpoint? {
+        guard resume else { return nil }
+        guard fileExists(output) else {
+            Console.note("--resume: \(output) does not exist yet; starting a new run")
+            return nil
+        }
+        let checkpoint = try Checkpoint.load(output)
+        guard let stored = try? JSONDecoder().decode(Options.self, from: Data(checkpoint.arguments.utf8)),
+              options.canResume(stored) else {
+            throw MTError.badInput(output, nil, "expected a checkpoint of the same run to resume (same options; only --epochs/--iterations may grow: \(options.json)), found \(checkpoint.arguments)")
+        }
+        Console.note("resuming \(output) after epoch \(checkpoint.epoch)")
+        return checkpoint
+    }
+
+    /// Trains the remaining epochs; after each prints one line (loss, accuracy, lr, images/s, what
+    /// `evaluate` adds, seconds) and writes the checkpoint atomically.
+    static func train(_ trainer: Trainer, arguments: String, classNames: [String], output: String, inputs: [String],
+                      evaluate: (Network) throws -> String) throws {
+        try trainer.run { report in
+            var line = String(format: "epoch %d/%d loss %.4f", report.epoch, report.totalEpochs, report.meanLoss)
+            if let accuracy = report.accuracy { line += String(format: " acc %.2f%%", 100 * accuracy) }
+            line += String(format: " lr %.4g %.0f img/s train %.1fs", report.learningRate, report.imagesPerSecond, report.seconds)
+            let start = Date()
+            line += try evaluate(trainer.network)
+            Console.note(line + String(format: " (%.1fs)", report.seconds + Date().timeIntervalSince(start)))
+            try trainer.checkpoint(arguments: arguments, classNames: classNames).save(output, inputs: inputs)
+        }
+    }
+
+    /// Resolves `auto` to the augmentation the data set's images call for.
+    static func augmentation(_ name: String, for dataset: ImageDataset) throws -> Augmentation {
+        if name == "auto" { return .automatic(channels: dataset.channels, height: dataset.height) }
+        guard let chosen = Augmentation(rawValue: name) else {
+            throw MTError.usage("--augment: expected auto, none, digits or natural, found '\(name)'")
+        }
+        return chosen
+    }
+
+    static func architecture(_ name: String) throws -> Architecture {
+        guard let arch = Architecture(rawValue: name) else {
+            throw MTError.usage("--arch: expected one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")), found '\(name)'")
+        }
+        return arch
+    }
+
+    /// Test accuracy of `network`'s predictions on a labelled data set, for the epoch line.
+    static func testAccuracy(_ network: Network, on evaluation: ImageDataset) -> String {
+        let logits = NetworkFeatures.run(network, on: evaluation, layer: .output)
+        let predicted = Argmax.rows(logits.values, columns: logits.dimension)
+        let known = evaluation.labels.indices.filter { evaluation.labels[$0] >= 0 }
+        let right = known.filter { predicted[$0] == Int(evaluation.labels[$0]) }.count
+        return String(format: " test %.2f%%", 100 * Double(right) / Double(max(known.count, 1)))
+    }
+}
+
+/// `mt-train classifier`: assembles the training set from the data set, a split and a selection, makes
+/// the network (fresh, from `--init`, or resumed), and trains it with weighted cross-entropy.
+public enum ClassifierRun {
+    public struct Inputs {
+        public var dataset: String
+        public var split: String?
+        public var selection: String?
+        public var initFrom: String?
+        public var evaluation: String?
+        public var output: String
+        public var resume: Bool
+
+        public init(dataset: String, split: String?, selection: String?, initFrom: String?, evaluation: String?,
+                    output: String, resume: Bool) {
+            self.dataset = dataset
+            self.split = split
+            self.selection = selection
+            self.initFrom = initFrom
+            self.evaluation = evaluation
+            self.output = output
+            self.resume = resume
+        }
+    }
+
+    /// `options.augmentation` may be `auto`: resolved from the data set (`Augmentation.automatic`).
+    public static func run(_ inputs: Inputs, options requested: ClassifierOptions) throws {
+        let dataset = try ImageDataset.read(inputs.dataset)
+        var options = requested
+        let augmentation = try TrainingRun.augmentation(options.augmentation, for: dataset)
+        options.augmentation = augmentation.rawValue
+        let set = try trainingSet(dataset, split: inputs.split, selection: inputs.selection)
+        let arch = try TrainingRun.architecture(options.arch)
+        let classes = options.outputDim ?? dataset.classCount
+        if let bad = set.labels.first(where: { $0 < 0 || Int($0) >= classes }) {
+            throw MTError.badInput(inputs.selection ?? inputs.split ?? inputs.dataset, "/labels", "expected labels in 0..<\(classes), found \(bad)")
+        }
+        let resumed = try TrainingRun.resumable(inputs.output, resume: inputs.resume, options: options)
+        let network: Network
+        if let resumed {
+            network = resumed.network
+        } else if let initFrom = inputs.initFrom {
+            let pretrained = try Checkpoint.load(initFrom).network
+            guard pretrained.architecture == arch, pretrained.inputChannels == dataset.channels else {
+                throw MTError.badInput(initFrom, nil, "expected a \(arch.rawValue) on \(dataset.channels) channels, found \(pretrained.architecture.rawValue) on \(pretrained.inputChannels)")
+            }
+            network = pretrained.replaceHead(outputDimension: classes, seed: options.optimizer.seed)
+        } else {
+            let (mean, std) = ImageBatcher.channelStatistics(dataset)
+            network = Network(arch, inputChannels: dataset.channels, outputDimension: classes, inputMean: mean, inputStd: std)
+            network.initialize(seed: options.optimizer.seed)
+        }
+        let batcher = ImageBatcher(dataset: dataset, mean: network.inputMean, std: network.inputStd, augmentation: augmentation)
+        let objective = CrossEntropyObjective(set: set, views: batcher, labelSmoothing: options.labelSmoothing)
+        let trainer = try Trainer(network: network, objective: objective, settings: options.optimizer, resume: resumed)
+        let evaluation = try inputs.evaluation.map { try ImageDataset.read($0) }
+        if trainer.isFinished {
+            Console.note("\(inputs.output): already trained for \(trainer.epoch) epochs")
+            return
+        }
+        Console.note("training \(arch.rawValue) on \(set.indices.count) samples, \(trainer.totalEpochs) epochs of \(trainer.stepsPerEpoch) steps")
+        let start = Date()
+        try TrainingRun.train(trainer, arguments: options.json, classNames: dataset.classNames, output: inputs.output,
+                              inputs: [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom].compactMap { $0 }) { network in
+            evaluation.map { TrainingRun.testAccuracy(network, on: $0) } ?? ""
+        }
+        Console.note(String(format: "wrote %@ (%.1fs)", inputs.output, Date().timeIntervalSince(start)))
+    }
+
+    /// The labelled samples of the split (or, without split and selection, every sample with a label),
+    /// weight 1, plus the selection's samples with their pseudo-labels and weights; a sample both labelled
+    /// and selected keeps its given label.
+    public static func trainingSet(_ dataset: ImageDataset, split: String?, selection: String?) throws -> TrainingSet {
+        var indices: [Int] = [], labels: [Int32] = []
+        if let split {
+            let s = try Split.read(split, sampleCount: dataset.count)
+            indices = s.labeled
+            labels = s.labeledLabels
+        } else if selection == nil {
+            for (i, label) in dataset.labels.enumerated() where label >= 0 {
+                indices.append(i)
+                labels.append(label)
+            }
+        }
+        var weights = [Float](repeating: 1, count: indices.count)
+        if let selection {
+            let chosen = try Selection.read(selection)
+            if let bad = chosen.index.first(where: { $0 >= dataset.count }) {
+                throw MTError.badInput(selection, "/index", "expected indices into the \(dataset.count) samples of \(dataset.name), found \(bad)")
+            }
+            let labelled = Set(indices)
+            for (position, index) in chosen.index.enumerated() where !labelled.contains(index) {
+                indices.append(index)
+                labels.append(chosen.labels[position])
+                weights.append(chosen.weights[position])
+            }
+        }
+        return TrainingSet(indices: indices, labels: labels, weights: weights.allSatisfy { $0 == 1 } ? nil : weights)
+    }
+}
+
+/// `mt-train metric`: reads the data, builds (or resumes) the network and trains it towards the chosen
+/// objective; after every epoch a 200-NN monitor on a held-out set plus the mean pairwise cosine of its
+/// embeddings (the collapse detector: near 1 when all embeddings point the same way).
+public enum MetricRun {
+    /// - Parameters: `evaluation` a labelled held-out data set for the per-epoch kNN monitor.
+    public static func run(dataset path: String, evaluation: String?, output: String, resume: Bool, options requested: MetricOptions) throws {
+        let dataset = try ImageDataset.read(path)
+        var options = requested
+        guard dataset.count >= 2 else { throw MTError.usage("metric training needs at least 2 images, found \(dataset.count)") }
+        let arch = try TrainingRun.architecture(options.arch)
+        let augmentation = try TrainingRun.augmentation(options.augmentation, for: dataset)
+        options.augmentation = augmentation.rawValue
+        let labeled = TrainingSet.labeled(dataset.labels)
+        if options.objective == .supervised, labeled.indices.isEmpty {
+            throw MTError.usage("--objective supervised needs labels in the training data set")
+        }
+        let state = try TrainingRun.resumable(output, resume: resume, options: options)
+        if options.objective == .instance, let state, state.memoryBank?.count != dataset.count * options.embeddingDim {
+            throw MTError.badInput(output, "/metric/memory", "expected float32 [\(dataset.count), \(options.embeddingDim)] (an instance-discrimination checkpoint holds its memory bank)")
+        }
+        let network: Network
+        if let state {
+            network = state.network
+        } else {
+            let (mean, std) = ImageBatcher.channelStatistics(dataset)
+            let outputs = options.objective == .supervised ? dataset.classCount : options.embeddingDim
+            network = Network(arch, inputChannels: dataset.channels, outputDimension: outputs,
+                              normalizesOutput: options.objective != .supervised, inputMean: mean, inputStd: std)
+            network.initialize(seed: options.optimizer.seed)
+        }
+        let trainer = try makeTrainer(dataset: dataset, options: options, augmentation: augmentation, network: network, resume: state)
+        if trainer.isFinished {
+            Console.note("\(output): already trained for \(trainer.epoch) epochs")
+            return
+        }
+        let held = try evaluation.map { try ImageDataset.read($0) }
+        let monitor = { (network: Network) throws -> String in
+            guard let held else { return "" }
+            return try monitorLine(network, layer: options.embeddingLayer, training: dataset, evaluation: held)
+        }
+        if trainer.epoch == 0, held != nil { Console.note("epoch 0" + (try monitor(network))) }
+        let start = Date()
+        try TrainingRun.train(trainer, arguments: options.json, classNames: options.objective == .supervised ? dataset.classNames : [],
+                              output: output, inputs: [path], evaluate: monitor)
+        Console.note(String(format: "wrote %@ (%d epochs, %.1fs)", output, trainer.epoch, Date().timeIntervalSince(start)))
+    }
+
+    /// The training loop configured for `options.objective` on `dataset`: strong metric augmentation, and
+    /// NCE with a memory bank, NT-Xent, or cross-entropy on the labelled samples.
+    static func makeTrainer(dataset: ImageDataset, options: MetricOptions, augmentation: Augmentation, network: Network,
+                            resume state: Checkpoint?) throws -> Trainer {
+        let views = MetricAugmenter(dataset: dataset, mean: network.inputMean, std: network.inputStd, kind: augmentation)
+        let objective: any TrainingObjective
+        switch options.objective {
+        case .instance:
+            let bank = MemoryBank(count: dataset.count, dimension: options.embeddingDim, momentum: Float(options.bankMomentum))
+            if let stored = state?.memoryBank {
+                bank.values = stored
+            } else if options.bankInit == "random" {
+                bank.initializeRandom(seed: options.optimizer.seed)
+            } else {
+                bank.initialize(from: NetworkFeatures.run(network, on: dataset, layer: .output, progressLabel: "bank init").values)
+            }
+            let nce = NCELoss(noiseCount: min(options.negatives, dataset.count), temperature: options.temperature,
+                              normalizer: state?.nceNormalizer, refreshesNormalizer: options.normalizer == "batch")
+            objective = InstanceDiscriminationObjective(bank: bank, views: views, nce: nce, seed: options.optimizer.seed)
+        case .simclr:
+            objective = SimCLRObjective(sampleCount: dataset.count, views: views, temperature: options.temperature)
+        case .supervised:
+            objective = CrossEntropyObjective(set: TrainingSet.labeled(dataset.labels), views: views)
+        }
+        return try Trainer(network: network, objective: objective, settings: options.optimizer, resume: state)
+    }
+
+    /// " knn200 A% cos C": the 200-NN accuracy (T = 0.07) of the held-out images against the training
+    /// images, and the mean pairwise cosine of the held-out embeddings.
+    static func monitorLine(_ network: Network, layer: FeatureLayer, training: ImageDataset, evaluation: ImageDataset) throws -> String {
+        func embed(_ images: ImageDataset) -> (values: [Float], dimension: Int) {
+            var (values, d) = NetworkFeatures.run(network, on: images, layer: layer)
+            RowOps.normalize(&values, rows: images.count, dimension: d)
+            return (values, d)
+        }
+        let queries = embed(evaluation)
+        var line = ""
+        if training.labels.contains(where: { $0 >= 0 }), let accuracy = try KNNVoting.accuracy(
+            queries: queries.values, queryLabels: evaluation.labels, reference: embed(training).values,
+            referenceLabels: training.labels, dimension: queries.dimension) {
+            line += String(format: " knn200 %.2f%%", 100 * accuracy)
+        }
+        let cosine = MemoryBank.meanPairwiseCosine(queries.values, count: evaluation.count, dimension: queries.dimension)
+        return line + String(format: " cos %.3f", cosine)
+    }
+}

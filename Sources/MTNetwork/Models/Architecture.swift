@@ -1,0 +1,67 @@
+import MTAlgorithms
+import MTCore
+
+/// The networks mt can build, by the names the tools accept (`--arch`).
+public enum Architecture: String, CaseIterable, Sendable {
+    /// conv3x3 32,32 - maxpool - 64,64 - maxpool - 128 - global avg pool - linear; BN + ReLU after each conv.
+    /// For 28x28 digits. Keys: `features.{0,3,7,10,14}` convs, `features.{1,4,8,11,15}` batchnorms, `fc`.
+    case mnistCNN = "mnist-cnn"
+    /// WideResNet-28-2 as the reference's `lib/models/wideresnet.py`: 16-32-64-128 channels, 4 blocks per
+    /// stage, final BN + ReLU + global average pool. Keys: `conv1`, `block{1,2,3}.layer.{0..3}.*`, `bn1`, `fc`.
+    case wrn28x2 = "wrn-28-2"
+    /// ResNet-18 for 32x32 inputs as the reference's `lib/models/resnet_cifar.py` (3x3 stem, no max-pool).
+    /// Keys: `conv1`, `bn1`, `layer{1..4}.{0,1}.*`, `linear`.
+    case resnet18CIFAR = "resnet18-cifar"
+
+    /// Width of the penultimate layer (the embedding `--layer penultimate` returns).
+    public var embeddingDimension: Int {
+        switch self {
+        case .mnistCNN: 128
+        case .wrn28x2: 128
+        case .resnet18CIFAR: 512
+        }
+    }
+
+    /// The head's key in the state_dict.
+    public var headName: String { self == .resnet18CIFAR ? "linear" : "fc" }
+
+    /// The layers from the input to the penultimate embedding [N, embeddingDimension].
+    func makeBody(inputChannels: Int) -> Sequential {
+        switch self {
+        case .mnistCNN:
+            var layers: [Layer] = []
+            var channels = inputChannels
+            for (index, width) in [32, 32, 64, 64, 128].enumerated() {
+                layers += [Conv2d(channels, width, kernelSize: 3, padding: 1), BatchNorm2d(width), ReLU()]
+                if index == 1 || index == 3 { layers.append(MaxPool2d(kernelSize: 2)) }
+                channels = width
+            }
+            return Sequential([("features", Sequential(indexed: layers)), ("", GlobalAvgPool())])
+        case .wrn28x2:
+            let widths = [16, 32, 64, 128], blocks = 4
+            var children: [(String, Layer)] = [("conv1", Conv2d(inputChannels, widths[0], kernelSize: 3, padding: 1))]
+            for stage in 1...3 {
+                let stride = stage == 1 ? 1 : 2
+                let layer = Sequential(indexed: (0..<blocks).map {
+                    WideBasicBlock($0 == 0 ? widths[stage - 1] : widths[stage], widths[stage], stride: $0 == 0 ? stride : 1)
+                })
+                children.append(("block\(stage)", Sequential([("layer", layer)])))
+            }
+            children += [("bn1", BatchNorm2d(widths[3])), ("", ReLU()), ("", GlobalAvgPool())]
+            return Sequential(children)
+        case .resnet18CIFAR:
+            var children: [(String, Layer)] = [("conv1", Conv2d(inputChannels, 64, kernelSize: 3, padding: 1)),
+                                               ("bn1", BatchNorm2d(64)), ("", ReLU())]
+            var planes = 64
+            for (stage, width) in [64, 128, 256, 512].enumerated() {
+                let stride = stage == 0 ? 1 : 2
+                children.append(("layer\(stage + 1)", Sequential(indexed: [
+                    ResNetBasicBlock(planes, width, stride: stride), ResNetBasicBlock(width, width, stride: 1),
+                ])))
+                planes = width
+            }
+            children.append(("", GlobalAvgPool()))
+            return Sequential(children)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import MTAlgorithms
+import MTCore
+
+/// What a loss returns: its value and d(loss)/d(input), with the same shape as the input.
+public struct LossResult: Sendable {
+    public var loss: Double
+    public var gradient: Tensor
+}
+
+/// Softmax cross-entropy over logits [N, K] with integer targets, optional per-sample weights and label
+/// smoothing:
+///
+///     loss = (1/N) * sum_i w_i * sum_k -q_ik log softmax(z_i)_k,   q_i = (1 - eps) onehot(y_i) + eps / K
+///
+/// With w = 1 this is `F.cross_entropy(z, y, label_smoothing=eps)` (mean reduction); the weights scale each
+/// sample's term (pseudo-label confidences) and the mean stays over N, so a batch of low-confidence samples
+/// moves the network less. Gradient: dz_ik = w_i (softmax(z_i)_k - q_ik) / N. Computed in float64.
+public struct CrossEntropyLoss: Sendable {
+    public var labelSmoothing: Float
+
+    public init(labelSmoothing: Float = 0) { self.labelSmoothing = labelSmoothing }
+
+    public func callAsFunction(_ logits: Tensor, targets: [Int32], weights: [Float]? = nil) -> LossResult {
+        let n = logits.batch, k = logits.sampleSize
+        precondition(targets.count == n && (weights?.count ?? n) == n)
+        var gradient = Tensor(zeros: logits.shape)
+        let eps = Double(labelSmoothing), invN = 1 / Double(n)
+        var total = 0.0
+        var probabilities = [Double](repeating: 0, count: k)
+        for i in 0..<n {
+            let row = i * k
+            var maximum = -Double.infinity
+            for j in 0..<k { maximum = max(maximum, Double(logits.data[row + j])) }
+            var sum = 0.0
+            for j in 0..<k {
+                probabilities[j] = Foundation.exp(Double(logits.data[row + j]) - maximum)
+                sum += probabilities[j]
+            }
+            let logSum = Foundation.log(sum) + maximum
+            let w = Double(weights?[i] ?? 1), target = Int(targets[i])
+            var sampleLoss = 0.0
+            for j in 0..<k {
+                let q = (j == target ? 1 - eps : 0) + eps / Double(k)
+                sampleLoss -= q * (Double(logits.data[row + j]) - logSum)
+                gradient.data[row + j] = Float(w * (probabilities[j] / sum - q) * invN)
+            }
+            total += w * sampleLoss
+        }
+        return LossResult(loss: total * invN, gradient: gradient)
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import MTCore
+
+/// The optimiser and its schedule: what every training run shares, whatever it trains towards.
+public struct OptimizerSettings: Codable, Sendable, Equatable {
+    public var epochs: Int
+    /// Total optimiser steps; overrides `epochs` (the last epoch is cut short).
+    public var iterations: Int?
+    public var batchSize: Int
+    public var lr: Double
+    public var momentum: Double
+    public var weightDecay: Double
+    public var nesterov: Bool
+    /// `LearningRateSchedule` syntax: cosine, restarts:PERIOD[:MULT], step:E1,E2[:GAMMA], constant.
+    public var schedule: String
+    /// Linear lr warm-up from 0 over this many epochs (fractional allowed), multiplied onto the schedule.
+    public var warmupEpochs: Double
+    public var seed: UInt64
+
+    public init(epochs: Int, iterations: Int? = nil, batchSize: Int, lr: Double, momentum: Double, weightDecay: Double,
+                nesterov: Bool, schedule: String, warmupEpochs: Double = 0, seed: UInt64) {
+        self.epochs = epochs
+        self.iterations = iterations
+        self.batchSize = batchSize
+        self.lr = lr
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+        self.schedule = schedule
+        self.warmupEpochs = warmupEpochs
+        self.seed = seed
+    }
+}
+
+/// What one optimiser step trains towards: weighted cross-entropy, NCE against a memory bank, NT-Xent,
+/// and the consistency losses and EMA teachers to come. An objective turns a batch of sample positions
+/// into a loss and accumulated parameter gradients; the loop around it (`Trainer`) is the same for all.
+public protocol TrainingObjective: AnyObject {
+    /// How many samples an epoch visits; batches hold positions in 0..<sampleCount.
+    var sampleCount: Int { get }
+    /// Forward, loss and backward for the samples at `positions`: accumulates d(loss)/d(parameters) and
+    /// returns the loss (and, for classification, how many predictions were right). `augmentationSeed`
+    /// and `stream` fix the random views of this batch; `iteration` is the step number (for noise draws).
+    func step(_ network: Network, positions: [Int], augmentationSeed: UInt64, stream: UInt64, iteration: Int) -> StepOutcome
+    /// Adds what an exact resume needs beyond the network and the optimiser (a memory bank, say).
+    func save(into checkpoint: inout Checkpoint)
+}
+
+public struct StepOutcome: Sendable {
+    public var loss: Double
+    /// Correct top-1 predictions in the batch, when the objective classifies.
+    public var correct: Int?
+
+    public init(loss: Double, correct: Int? = nil) {
+        self.loss = loss
+        self.correct = correct
+    }
+}
+
+/// One epoch's summary, for the caller to print and act on.
+public struct EpochReport: Sendable {
+    public var epoch: Int
+    public var totalEpochs: Int
+    public var meanLoss: Double
+    /// Training accuracy, when the objective classifies.
+    public var accuracy: Double?
+    /// The learning rate after the epoch's last step.
+    public var learningRate: Double
+    public var imagesPerSecond: Double
+    public var seconds: Double
+}
+
+/// The training loop every `mt-train` subcommand runs: SGD with momentum and weight decay, shuffled
+/// mini-batches (the last partial batch of an epoch is dropped, so batchnorm never sees a tiny batch), the
+/// learning rate from warm-up x schedule set every step, progress per batch, a report per epoch.
+///
+/// Determinism: the epoch's order comes from RNG stream (seed, epoch), the augmentation of each sample
+/// from (seed + 0x5EED, epoch, position), the objective's own draws from (seed, iteration), and every layer
+/// reduces in an order that does not depend on the thread count (`BatchSplit`), so a run — and a resumed
+/// run, whose momentum and progress come from the checkpoint — is fixed by the seed alone.
+public final class Trainer {
+    public let network: Network
+    public let objective: any TrainingObjective
+    public let settings: OptimizerSettings
+    public let optimizer: SGD
+    public private(set) var epoch: Int
+    public private(set) var iteration: Int
+    private let schedule: LearningRateSchedule
+
+    /// - Parameter resume: the checkpoint being continued (its network is `network`); momentum buffers and
+    ///   progress come from it.
+    public init(network: Network, objective: any TrainingObjective, settings: OptimizerSettings, resume: Checkpoint? = nil) throws {
+        guard objective.sampleCount > 0 else { throw MTError.usage("no training samples (no labels, split or selection)") }
+        guard settings.batchSize >= 1 else { throw MTError.usage("--batch-size must be at least 1, found \(settings.batchSize)") }
+        guard settings.epochs >= 1 || (settings.iterations ?? 0) >= 1 else { throw MTError.usage("--epochs must be at least 1") }
+        guard settings.warmupEpochs >= 0 else { throw MTError.usage("--warmup must not be negative") }
+        if let iterations = settings.iterations, iterations < 1 { throw MTError.usage("--iterations must be at least 1") }
+        self.network = network
+        self.objective = objective
+        self.settings = settings
+        schedule = try LearningRateSchedule(parsing: settings.schedule)
+        optimizer = SGD(network.namedParameters(), momentum: Float(settings.momentum),
+                        weightDecay: Float(settings.weightDecay), nesterov: settings.nesterov)
+        epoch = resume?.epoch ?? 0
+        iteration = resume?.iteration ?? 0
+        if let resume {
+            for (index, (key, _)) in optimizer.parameters.enumerated() {
+                if let buffer = resume.momentum[key] { optimizer.buffers[index] = buffer }
+            }
+        }
+    }
+
+    /// Steps per epoch: full batches only (one batch of everything when there are fewer samples than a batch).
+    public var stepsPerEpoch: Int { max(1, objective.sampleCount / settings.batchSize) }
+    public var totalSteps: Int { settings.iterations ?? settings.epochs * stepsPerEpoch }
+    public var totalEpochs: Int { (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch }
+    public var isFinished: Bool { iteration >= totalSteps }
+    private var batchSize: Int { min(settings.batchSize, objective.sampleCount) }
+
+    /// Warm-up x schedule at the current iteration.
+    public var learningRate: Double {
+        let t = Double(iteration) / Double(stepsPerEpoch)
+        let warm = settings.warmupEpochs > 0 ? min(1, (t + 1 / Double(stepsPerEpoch)) / settings.warmupEpochs) : 1
+        return warm * schedule.rate(base: settings.lr, epoch: t, total: Double(totalSteps) / Double(stepsPerEpoch))
+    }
+
+    /// Trains one epoch (or what is left of the step budget) and reports it.
+    public func trainEpoch() -> EpochReport {
+        var rng = SeededGenerator(seed: settings.seed, stream: UInt64(epoch))
+        let order = Array(0..<objective.sampleCount).shuffled(using: &rng)
+        let steps = min(stepsPerEpoch, totalSteps - iteration), b = batchSize
+        let progress = ProgressMeter("epoch \(epoch + 1)/\(totalEpochs)", total: steps * b, unit: "img")
+        var lossSum = 0.0, correct = 0, seen = 0
+        var classifies = false
+        let start = Date()
+        for step in 0..<steps {
+            let positions = Array(order[(step * b)..<((step + 1) * b)])
+            let lr = learningRate
+            let outcome = objective.step(network, positions: positions, augmentationSeed: settings.seed &+ 0x5EED,
+                                         stream: (UInt64(epoch) << 32) | UInt64(step * b), iteration: iteration)
+            optimizer.step(lr: Float(lr))
+            iteration += 1
+            lossSum += outcome.loss
+            seen += b
+            var status = String(format: "loss %.4f", lossSum / Double(step + 1))
+            if let right = outcome.correct {
+                classifies = true
+                correct += right
+                status += String(format: " acc %.2f%%", 100 * Double(correct) / Double(seen))
+            }
+            progress.advance(by: b, status: status + String(format: " lr %.4g", lr))
+        }
+        progress.finish()
+        epoch += 1
+        let seconds = Date().timeIntervalSince(start)
+        return EpochReport(epoch: epoch, totalEpochs: totalEpochs, meanLoss: lossSum / Double(max(steps, 1)),
+                           accuracy: classifies ? Double(correct) / Double(max(seen, 1)) : nil,
+                           learningRate: learningRate, imagesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
+    }
+
+    /// Trains the remaining epochs, calling `afterEpoch` after each (to evaluate, print, checkpoint).
+    public func run(afterEpoch: (EpochReport) throws -> Void) rethrows {
+        while !isFinished { try afterEpoch(trainEpoch()) }
+    }
+
+    /// The current state as a checkpoint: network, momentum, progress, the run's options (`arguments`,
+    /// JSON) and whatever the objective needs to resume.
+    public func checkpoint(arguments: String, classNames: [String]) -> Checkpoint {
+        var momentum: [String: [Float]] = [:]
+        for (index, (key, _)) in optimizer.parameters.enumerated() { momentum[key] = optimizer.buffers[index] }
+        var checkpoint = Checkpoint(network: network, momentum: momentum, epoch: epoch, iteration: iteration,
+                                    arguments: arguments, classNames: classNames)
+        objective.save(into: &checkpoint)
+        return checkpoint
+    }
+}

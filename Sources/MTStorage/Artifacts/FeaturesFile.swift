@@ -1,0 +1,31 @@
+import MTCore
+
+extension Features {
+    /// Reads and checks a features file; `/labels` may be absent in hand-made files (all unknown).
+    public static func read(_ path: String) throws -> Features {
+        let reader = try ArtifactReader(path, expecting: .features)
+        let features = try reader.read("/features", as: Float.self, shape: ["N", "D"])
+        let labels = try reader.readIfPresent("/labels", as: Int32.self, shape: ["N"])
+        return Features(values: features.values, count: features.shape[0], dimension: features.shape[1],
+                        labels: labels?.values ?? [Int32](repeating: -1, count: features.shape[0]),
+                        model: reader.stringAttribute("model") ?? "", normalized: reader.intAttribute("normalized") == 1)
+    }
+
+    /// Opens a features file for streaming: checks it and returns the reader and (N, D) without loading rows.
+    public static func openStream(_ path: String) throws -> (reader: ArtifactReader, count: Int, dimension: Int) {
+        let reader = try ArtifactReader(path, expecting: .features)
+        let shape = try reader.check("/features", as: Float.self, shape: ["N", "D"])
+        return (reader, shape[0], shape[1])
+    }
+
+    /// Writes the features artifact; `extra` can add datasets (e.g. a fitted projection) before commit.
+    public func write(_ path: String, inputs: [String], extra: (H5File) throws -> Void = { _ in }) throws {
+        let writer = try ArtifactWriter(path, kind: .features, inputs: inputs)
+        try writer.file.write("/features", values, shape: [count, dimension])
+        try writer.file.write("/labels", labels)
+        try writer.file.setAttribute("model", model)
+        try writer.file.setAttribute("normalized", normalized ? 1 : 0)
+        try extra(writer.file)
+        try writer.commit()
+    }
+}

@@ -1,0 +1,64 @@
+import CPNG
+import MTCore
+
+/// An 8-bit image: row-major pixels with interleaved channels (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA).
+public struct PNGImage: Sendable {
+    public var pixels: [UInt8]
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+
+    public init(pixels: [UInt8], width: Int, height: Int, channels: Int) {
+        precondition(pixels.count == width * height * channels)
+        self.pixels = pixels
+        self.width = width
+        self.height = height
+        self.channels = channels
+    }
+
+    /// Decodes any PNG (bit depth, palette, gray, RGB, alpha) to 8 bits per channel with libpng.
+    public static func read(_ path: String) throws -> PNGImage {
+        var data: UnsafeMutablePointer<UInt8>?
+        var width: UInt32 = 0, height: UInt32 = 0, channels: UInt32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = mt_png_read(path, &data, &width, &height, &channels, &message, message.count)
+        guard status == 0, let data else {
+            throw MTError.badInput(path, nil, "cannot decode PNG: \(String(cString: message))")
+        }
+        defer { mt_png_free(data) }
+        let count = Int(width) * Int(height) * Int(channels)
+        return PNGImage(pixels: Array(UnsafeBufferPointer(start: data, count: count)),
+                        width: Int(width), height: Int(height), channels: Int(channels))
+    }
+
+    /// Encodes to a PNG file (not atomic: callers writing final outputs write to a temporary name first).
+    public func write(_ path: String) throws {
+        var message = [CChar](repeating: 0, count: 256)
+        let status = mt_png_write(path, pixels, UInt32(width), UInt32(height), UInt32(channels), &message, message.count)
+        guard status == 0 else { throw MTError.failure("\(path): cannot write PNG: \(String(cString: message))") }
+    }
+
+    /// The same image with `count` channels (1 gray or 3 RGB): alpha is dropped, gray is repeated to
+    /// RGB, RGB is reduced to gray with the ITU-R BT.601 luma weights.
+    public func converted(toChannels count: Int) -> [UInt8] {
+        precondition(count == 1 || count == 3)
+        let pixelCount = width * height
+        var result = [UInt8](repeating: 0, count: pixelCount * count)
+        let colour = channels >= 3
+        for pixel in 0..<pixelCount {
+            let source = pixel * channels
+            if count == 1 {
+                guard colour else {
+                    result[pixel] = pixels[source]
+                    continue
+                }
+                let red = 299 * Int(pixels[source]), green = 587 * Int(pixels[source + 1])
+                let blue = 114 * Int(pixels[source + 2])
+                result[pixel] = UInt8((red + green + blue + 500) / 1000)
+            } else {
+                for c in 0..<3 { result[pixel * 3 + c] = pixels[source + (colour ? c : 0)] }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+@testable import MTCore
+@testable import MTStorage
+@testable import MTAlgorithms
+@testable import MTNetwork
+@testable import MTCommand
+
+/// Eight samples, three classes; sample 0 is labelled (class 2). Unlabelled confidences rank
+/// 1 (0.9) = 3 (0.9) > 6 (0.8) > 5 (0.7) > 2 (0.6) > 4 (0.5) > 7 (0.4); no sample is predicted class 2.
+private func handMade(weights: [Float]? = nil) -> PseudoLabels {
+    let rows: [[Float]] = [
+        [0, 0, 1],
+        [0.9, 0.05, 0.05],
+        [0.2, 0.6, 0.2],
+        [0.9, 0.1, 0],
+        [0.45, 0.5, 0.05],
+        [0.7, 0.3, 0],
+        [0.1, 0.8, 0.1],
+        [0.4, 0.3, 0.3],
+    ]
+    return PseudoLabels(probs: rows.flatMap { $0 }, labels: [2, 0, 1, 0, 1, 0, 1, 0],
+                        confidence: rows.map { $0.max()! }, weights: weights, count: 8, classCount: 3,
+                        labeled: [0], labeledLabels: [2], method: "test")
+}
+
+@Suite struct PseudoLabelSelectionTests {
+    func select(_ strategy: SelectionStrategy, _ weighting: SelectionWeighting = .confidence,
+                pseudo: PseudoLabels = handMade()) throws -> Selection {
+        try PseudoLabelSelection(strategy: strategy, weighting: weighting).select(pseudo, source: "p.h5").selection
+    }
+
+    @Test func ratioZeroKeepsOnlyTheLabelledSet() throws {
+        let selection = try select(.ratio(0))
+        #expect(selection.index == [0])
+        #expect(selection.labels == [2])
+        #expect(selection.weights == [1])
+        #expect(selection.labeledCount == 1)
+    }
+
+    @Test func ratioOneKeepsEverythingByConfidenceWithTiesToTheLowerIndex() throws {
+        let selection = try select(.ratio(1))
+        #expect(selection.index == [0, 1, 3, 6, 5, 2, 4, 7])
+        #expect(selection.labels == [2, 0, 0, 1, 0, 1, 1, 0])
+        #expect(selection.weights == [1, 0.9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    }
+
+    @Test func ratioRoundsDownTheFractionOfUnlabelledSamples() throws {
+        #expect(try select(.ratio(0.5)).index == [0, 1, 3, 6])  // floor(3.5)
+        #expect(try select(.ratio(3.0 / 7)).index == [0, 1, 3, 6])  // exactly 3, despite rounding error
+    }
+
+    @Test func perClassTopTakesKPerPredictedClassAndSkipsClassesWithoutCandidates() throws {
+        let selection = try select(.perClassTop(2))
+        #expect(selection.index == [0, 1, 3, 6, 2])
+        #expect(selection.labels == [2, 0, 0, 1, 1])
+        #expect(try select(.perClassTop(0)).index == [0])
+        #expect(try select(.perClassTop(100)).count == 8)
+    }
+
+    @Test func thresholdKeepsConfidenceAtLeastT() throws {
+        #expect(try select(.threshold(0.7)).index == [0, 1, 3, 6, 5])
+        #expect(try select(.threshold(0.95)).index == [0])
+    }
+
+    @Test func reliableRanksByTopTwoMarginPerClass() throws {
+        // Margins: 1 .85, 3 .8, 5 .4, 7 .1 (class 0); 6 .7, 2 .4, 4 .05 (class 1).
+        let selection = try select(.reliable(1))
+        #expect(selection.index == [0, 1, 6])
+        #expect(selection.confidence.map { ($0 * 100).rounded() } == [100, 85, 70])
+        #expect(selection.weights == [1, 0.9, 0.8])
+        #expect(try select(.reliable(2)).index == [0, 1, 3, 6, 2])
+    }
+
+    @Test func weightings() throws {
+        #expect(try select(.ratio(0.5), .uniform).weights == [1, 1, 1, 1])
+        let pseudo = handMade(weights: [9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+        #expect(try select(.ratio(0.5), .nc, pseudo: pseudo).weights == [1, 0.1, 0.3, 0.6])
+    }
+
+    @Test func ncWeightsWithoutMethodWeightsIsBadInput() {
+        #expect(throws: MTError.badInput("p.h5", "/weights", "expected float32 [N] for --weights nc, found none (the method wrote no weights)")) {
+            try select(.ratio(1), .nc)
+        }
+    }
+
+    @Test func recordsStrategyAndParameters() throws {
+        let selection = try PseudoLabelSelection(strategy: .threshold(0.5), weighting: .uniform,
+                                                 balance: SinkhornKnopp(), prior: .labeled).select(handMade(), source: "p.h5").selection
+        #expect(selection.strategy == "threshold")
+        #expect(selection.parameters["threshold"] == .double(0.5))
+        #expect(selection.parameters["weighting"] == .string("uniform"))
+        #expect(selection.parameters["balance"] == .string("sinkhorn"))
+        #expect(selection.parameters["prior"] == .string("labeled"))
+    }
+
+    @Test func balancingMovesLabelsTowardsTheUniformPrior() throws {
+        // Every sample says class 0 (0.5), but the uniform prior asks for a third in each class; with
+        // lambda 10 the balanced argmax splits them 3/3/3 by how they lean between classes 1 and 2
+        // (checked against numpy with the textbook iteration).
+        let rows = (0..<9).map { i -> [Float] in [0.5, 0.3 - 0.02 * Float(i), 0.2 + 0.02 * Float(i)] }
+        let pseudo = PseudoLabels(probs: rows.flatMap { $0 }, labels: [Int32](repeating: 0, count: 9),
+                                  confidence: [Float](repeating: 0.5, count: 9), count: 9, classCount: 3,
+                                  labeled: [], labeledLabels: [], method: "test")
+        let balanced = try PseudoLabelSelection(strategy: .ratio(1), balance: SinkhornKnopp(lambda: 10))
+            .select(pseudo, source: "p.h5").selection
+        let bySample = Dictionary(uniqueKeysWithValues: zip(balanced.index, balanced.labels))
+        #expect((0..<9).map { bySample[$0]! } == [1, 1, 1, 0, 0, 0, 2, 2, 2])
+        #expect(balanced.parameters["sinkhorn_iterations"] != nil)
+    }
+}
+
+@Suite struct SelectionFileTests {
+    @Test func roundTrip() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-selection-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let selection = try PseudoLabelSelection(strategy: .perClassTop(2)).select(handMade(), source: "p.h5").selection
+        try selection.write(directory + "/s.h5", inputs: ["p.h5"])
+        #expect(try Selection.read(directory + "/s.h5") == selection)
+    }
+}
