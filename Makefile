@@ -27,7 +27,8 @@ setup:
 
 # Tests are built too (with testability, as `swift test` would), so `make test` reuses this one build.
 build: setup
-	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing --build-path $(BUILD_DIR)
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing --build-path $(BUILD_DIR) \
+	  --explicit-target-dependency-import-check error
 
 # A Python environment for the interoperability tests: h5py and numpy, and PyTorch's CPU-only build for
 # the torch2h5 round trip. Without network access those tests skip with a message.

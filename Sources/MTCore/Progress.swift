@@ -11,8 +11,14 @@ public final class ProgressMeter {
         func finish()
     }
 
-    /// Makes the display for a new line: label, total, unit.
-    public typealias DisplayFactory = @Sendable (_ label: String, _ total: Int, _ unit: String) -> (any Display)?
+    /// Makes the display for a new line from its label, total and unit. (A struct rather than a bare
+    /// closure: task-local values of function type crash the runtime when bound outside a task.)
+    public struct DisplayFactory: Sendable {
+        public let make: @Sendable (_ label: String, _ total: Int, _ unit: String) -> (any Display)?
+        public init(_ make: @escaping @Sendable (_ label: String, _ total: Int, _ unit: String) -> (any Display)?) {
+            self.make = make
+        }
+    }
 
     /// Where progress lines go; nil (the default) draws nothing.
     @TaskLocal public static var display: DisplayFactory? = nil
@@ -26,7 +32,7 @@ public final class ProgressMeter {
     public init(_ label: String, total: Int, unit: String = "items") {
         self.label = label
         self.total = total
-        sink = Self.display?(label, total, unit)
+        sink = Self.display?.make(label, total, unit)
     }
 
     /// Records `count` more items done; `status` is shown after the counts (e.g. "loss 0.213").

@@ -6,8 +6,8 @@ import TestSupport
 
 /// Runs the built mt-features and mt-select on a real MNIST subset and on bad inputs.
 @Suite struct FoundationToolTests {
-    @Test func importExtractAndSplitMNISTSubset() throws {
-        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func importExtractAndSplitMNISTSubset() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { dir in
             let imported = try TestSupport.run("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "2000", "-o", dir + "/train.h5"])
             #expect(imported.status == 0, "\(imported.stderr)")
@@ -98,8 +98,8 @@ import TestSupport
         }
     }
 
-    @Test func truncatedGzipIsRefused() throws {
-        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func truncatedGzipIsRefused() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { dir in
             let whole = try Data(contentsOf: URL(fileURLWithPath: mnist + "/t10k-images-idx3-ubyte.gz"))
             try whole.prefix(100_000).write(to: URL(fileURLWithPath: dir + "/cut.gz"))

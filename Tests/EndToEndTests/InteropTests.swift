@@ -6,8 +6,8 @@ import TestSupport
 
 /// Files written by h5py/numpy feed the tools, and the tools' files read back in h5py as FORMATS.md says.
 @Suite struct InteropTests {
-    @Test func h5pyReadsOurArtifactsAsDocumented() throws {
-        guard let python = TestSupport.pythonWithH5py else { return }
+    @Test(.needsPython) func h5pyReadsOurArtifactsAsDocumented() throws {
+        let python = try #require(TestSupport.pythonWithH5py)
         try TestSupport.withTemporaryDirectory { dir in
             let dataset = ImageDataset(images: [UInt8](0..<24), count: 2, height: 2, width: 3, channels: 2,
                                        labels: [1, -1], classNames: ["zero", "one"], name: "tiny")
@@ -34,8 +34,8 @@ import TestSupport
         }
     }
 
-    @Test func numpyFilesFeedTheTools() throws {
-        guard let python = TestSupport.pythonWithH5py else { return }
+    @Test(.needsPython) func numpyFilesFeedTheTools() throws {
+        let python = try #require(TestSupport.pythonWithH5py)
         try TestSupport.withTemporaryDirectory { dir in
             // Hand-made features: float64 and int64, no mt attributes, as a user would write them.
             let script = """
@@ -71,9 +71,9 @@ import TestSupport
         }
     }
 
-    @Test func h5pyReadsPseudoLabelsAndSelectionsAsMtEvalDoes() throws {
-        guard let python = TestSupport.pythonWithH5py else { return }
-        guard let dataset = try TestSupport.mnistTrain(limit: 1500) else { return }
+    @Test(.needsMNIST, .needsPython) func h5pyReadsPseudoLabelsAndSelectionsAsMtEvalDoes() throws {
+        let python = try #require(TestSupport.pythonWithH5py)
+        let dataset = try TestSupport.mnistTrain(limit: 1500)
         try TestSupport.withTemporaryDirectory { dir in
             try dataset.write(dir + "/train.h5", inputs: [])
             for arguments in [["mt-features", "extract", dir + "/train.h5", "--model", "pca:30", "-o", dir + "/f.h5"],

@@ -7,8 +7,8 @@ import TestSupport
 /// Runs the built `mt-train metric` for one short epoch on a real MNIST subset, resumes it, and embeds the
 /// data with the checkpoint.
 @Suite struct MetricToolTests {
-    @Test func instanceDiscriminationEpochCheckpointResumeAndFeatures() throws {
-        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func instanceDiscriminationEpochCheckpointResumeAndFeatures() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { dir in
             let train = dir + "/train.h5", test = dir + "/test.h5", checkpoint = dir + "/metric.h5"
             #expect(try TestSupport.run("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "320", "-q", "-o", train]).status == 0)
@@ -44,8 +44,8 @@ import TestSupport
         }
     }
 
-    @Test func simclrAndSupervisedObjectivesTrain() throws {
-        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func simclrAndSupervisedObjectivesTrain() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { dir in
             let train = dir + "/train.h5"
             #expect(try TestSupport.run("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "128", "-q", "-o", train]).status == 0)

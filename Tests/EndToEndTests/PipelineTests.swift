@@ -19,8 +19,8 @@ import TestSupport
         try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date
     }
 
-    @Test func mnistSubsetThroughEveryStageAndPropagation() throws {
-        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func mnistSubsetThroughEveryStageAndPropagation() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { out in
             let common = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "LABELS_PER_CLASS=5", "EIGENPAIRS=30", "EPOCHS=1"]
             let root = out + "/mnist-first1000"
@@ -63,8 +63,8 @@ import TestSupport
     /// The table target on MNIST-1000: a baseline metric, kNN voting, finetuning for a few steps, the
     /// supervised-only and all-labels baselines, a second round whose metric is the first round's classifier,
     /// and results.md with every number filled in from the artifacts.
-    @Test func mnistSubsetTableWithRoundsAndBaselines() throws {
-        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func mnistSubsetTableWithRoundsAndBaselines() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { out in
             let variables = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "SELECT=ratio:1", "ITERATIONS=8", "ORACLE_EPOCHS=1",
                              "TABLE_LABELS=2", "TABLE_SEEDS=0", "TABLE_PROPAGATIONS=knn", "TABLE_BASELINES=pixels", "TABLE_ROUNDS=2"]

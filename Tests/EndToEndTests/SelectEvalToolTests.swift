@@ -81,8 +81,8 @@ import TestSupport
     /// Real digits: PCA features and a 3-per-class split from the tools, soft nearest-labelled-neighbour
     /// pseudo-labels computed here, then selection and evaluation. Confidence must rank: the selected
     /// most confident half is more accurate than all pseudo-labels, and the AUC exceeds the accuracy.
-    @Test func realMNISTSubset() throws {
-        guard let mnist = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func realMNISTSubset() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { dir in
             for (tool, arguments) in [("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "2000", "-o", dir + "/train.h5"]),
                                       ("mt-features", ["extract", dir + "/train.h5", "--model", "pca:32", "-o", dir + "/pca.h5"]),

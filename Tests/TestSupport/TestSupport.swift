@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import MTCore
 import MTStorage
 
@@ -9,24 +10,17 @@ public enum TestSupport {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     /// The real MNIST idx files: `MNIST_DIR`, else `../shared/datasets/mnist` beside the repository.
-    /// Tests that need them skip (with a message) when this is nil.
+    /// Tests that need them are disabled, with the reason shown, when this is nil (`.needsMNIST`).
     public static let mnistDirectory: String? = {
         let candidates = [ProcessInfo.processInfo.environment["MNIST_DIR"],
                           repositoryRoot + "/../shared/datasets/mnist"].compactMap { $0 }
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/train-images-idx3-ubyte.gz") }
     }()
 
-    /// Prints why a test is skipping; the caller then returns early (Swift Testing conditions use it too).
-    public static func skip(_ reason: String) {
-        print("SKIPPED: \(reason)")
-    }
-
-    /// The first `count` MNIST training images, or nil (with a printed skip message) without MNIST.
-    public static func mnistTrain(limit count: Int) throws -> ImageDataset? {
-        guard let directory = mnistDirectory else {
-            skip("MNIST not found (set MNIST_DIR or place it in ../shared/datasets/mnist)")
-            return nil
-        }
+    /// The first `count` MNIST training images; fails the test without MNIST (tests that call it are
+    /// `.needsMNIST`).
+    public static func mnistTrain(limit count: Int) throws -> ImageDataset {
+        let directory = try #require(mnistDirectory, "MNIST not found (set MNIST_DIR or place it in ../shared/datasets/mnist)")
         let files = try MNISTImporter.standardFiles(directory: directory, split: "train")
         return try MNISTImporter.load(images: files.images, labels: files.labels, limit: count, name: "mnist-train")
     }
@@ -106,19 +100,40 @@ extension TestSupport {
 
 extension TestSupport {
     /// A Python with h5py and numpy: `MT_PYTHON`, else the repository's `.venv` (made by `make python`),
-    /// else `python3`. Nil, after printing why the caller skips, when none can import h5py.
+    /// else `python3`. Nil when none can import h5py (tests that need it are `.needsPython`).
     public static let pythonWithH5py: String? = {
         let environment = ProcessInfo.processInfo.environment
         let candidates = [environment["MT_PYTHON"], repositoryRoot + "/.venv/bin/python", "/usr/bin/python3"].compactMap { $0 }
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
             if let result = try? runPython(candidate, "import h5py, numpy"), result.status == 0 { return candidate }
         }
-        skip("no Python with h5py and numpy (run `make python` or set MT_PYTHON); h5py interop not checked")
         return nil
+    }()
+
+    /// A Python with torch and h5py, found as `pythonWithH5py` is (tests that need it are `.needsTorch`).
+    public static let pythonWithTorch: String? = {
+        guard let python = pythonWithH5py, let result = try? runPython(python, "import torch, h5py"), result.status == 0 else { return nil }
+        return python
     }()
 
     /// Runs a Python script given as text.
     public static func runPython(_ python: String, _ script: String) throws -> ToolResult {
         try execute(python, ["-c", script])
+    }
+}
+
+/// Conditions of tests that need something the repository cannot ship. A disabled test is listed as
+/// skipped with its reason; `make test` provides all three, so CI shows none skipped.
+extension Trait where Self == ConditionTrait {
+    public static var needsMNIST: Self {
+        .enabled(if: TestSupport.mnistDirectory != nil, "needs MNIST: set MNIST_DIR or place it in ../shared/datasets/mnist")
+    }
+
+    public static var needsPython: Self {
+        .enabled(if: TestSupport.pythonWithH5py != nil, "needs a Python with h5py and numpy: run `make python` or set MT_PYTHON")
+    }
+
+    public static var needsTorch: Self {
+        .enabled(if: TestSupport.pythonWithTorch != nil, "needs a Python with torch and h5py: run `make python` or set MT_PYTHON")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import MTCore
 @testable import MTStorage
@@ -106,23 +107,11 @@ struct CheckpointTests {
     }
 
     /// torch2h5.py: mt -> PyTorch -> mt gives back every array; needs python with torch and h5py
-    /// (`MT_PYTHON`, else `python3`).
-    @Test func torch2h5RoundTrip() throws {
-        let python = ProcessInfo.processInfo.environment["MT_PYTHON"] ?? "/usr/bin/env"
-        let prefix = ProcessInfo.processInfo.environment["MT_PYTHON"] == nil ? ["python3"] : []
+    /// (`MT_PYTHON`, the repository's `.venv`, else `python3`).
+    @Test(.needsTorch) func torch2h5RoundTrip() throws {
+        let python = try #require(TestSupport.pythonWithTorch)
         func runPython(_ arguments: [String]) throws -> Int32 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = prefix + arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-        guard (try? runPython(["-c", "import torch, h5py"])) == 0 else {
-            print("skipped torch2h5RoundTrip: no python with torch and h5py (set MT_PYTHON)")
-            return
+            try TestSupport.execute(python, arguments).status
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("pipelines/tools/torch2h5.py").path

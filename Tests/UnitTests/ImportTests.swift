@@ -9,8 +9,8 @@ import Testing
 @testable import MTCommand
 
 @Suite struct MNISTImportTests {
-    @Test func importsRealMNIST() throws {
-        guard let dataset = try TestSupport.mnistTrain(limit: 60_000) else { return }
+    @Test(.needsMNIST) func importsRealMNIST() throws {
+        let dataset = try TestSupport.mnistTrain(limit: 60_000)
         #expect(dataset.count == 60_000 && dataset.height == 28 && dataset.width == 28 && dataset.channels == 1)
         #expect(Array(dataset.labels.prefix(10)) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
         var counts = [Int](repeating: 0, count: 10)
@@ -47,8 +47,8 @@ import Testing
         }
     }
 
-    @Test func refusesTruncatedGzip() throws {
-        guard let directory = TestSupport.mnistDirectory else { return TestSupport.skip("MNIST not found") }
+    @Test(.needsMNIST) func refusesTruncatedGzip() throws {
+        let directory = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { dir in
             let whole = try Data(contentsOf: URL(fileURLWithPath: directory + "/t10k-labels-idx1-ubyte.gz"))
             try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: dir + "/cut.gz"))

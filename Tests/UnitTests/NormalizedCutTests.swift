@@ -83,8 +83,8 @@ import Testing
     }
 
     /// The whole method on the first 3000 MNIST digits (raw pixels, k = 10): 10 labels per class.
-    @Test func mnistSubsetAccuracyAboveFloor() throws {
-        guard let dataset = try TestSupport.mnistTrain(limit: 3000) else { return }
+    @Test(.needsMNIST) func mnistSubsetAccuracyAboveFloor() throws {
+        let dataset = try TestSupport.mnistTrain(limit: 3000)
         let features = PixelFeatures.extract(dataset, normalize: true)
         let graph = TestGraphs.bruteForce(features.values, count: features.count, dimension: features.dimension, k: 10)
         try TestSupport.withTemporaryDirectory { dir in

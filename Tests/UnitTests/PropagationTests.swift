@@ -131,8 +131,8 @@ import Testing
 
     /// 2,000 real digits as normalised pixels with 10 labels per class. Measured: voting 72.8%, spreading
     /// 82.2%; the floors are far above chance (10%) and what a vote ignoring the similarities reaches.
-    @Test func pixelFeaturesPropagateOnMNIST() throws {
-        guard let dataset = try TestSupport.mnistTrain(limit: 2000) else { return }
+    @Test(.needsMNIST) func pixelFeaturesPropagateOnMNIST() throws {
+        let dataset = try TestSupport.mnistTrain(limit: 2000)
         let features = PixelFeatures.extract(dataset, normalize: true)
         var labeled: [Int] = []
         for c in 0..<10 { labeled += (0..<features.count).filter { features.labels[$0] == c }.prefix(10) }

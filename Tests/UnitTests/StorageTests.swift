@@ -153,10 +153,10 @@ import Testing
         #expect(error?.message.contains("does not exist") == true)
     }
 
-    @Test func interruptedToolLeavesNoTemporaryFile() throws {
+    @Test(.needsMNIST) func interruptedToolLeavesNoTemporaryFile() throws {
         // Extracting pixel features of all of MNIST writes ~190 MB; SIGTERM while the temporary file
         // exists must remove it and leave no output.
-        guard let dataset = try TestSupport.mnistTrain(limit: 60_000) else { return }
+        let dataset = try TestSupport.mnistTrain(limit: 60_000)
         try TestSupport.withTemporaryDirectory { dir in
             try dataset.write(dir + "/train.h5", inputs: [])
             let process = Process()

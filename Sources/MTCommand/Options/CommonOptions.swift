@@ -26,7 +26,7 @@ public struct CommonOptions: ParsableArguments {
         openblas_set_num_threads(Int32(count))
         var display: ProgressMeter.DisplayFactory? = nil
         if !quiet && Console.stderrIsTerminal {
-            display = { @Sendable label, total, unit in TerminalProgressLine(label: label, total: total, unit: unit) }
+            display = ProgressMeter.DisplayFactory { label, total, unit in TerminalProgressLine(label: label, total: total, unit: unit) }
         }
         return try Parallel.$threadCount.withValue(count) {
             try Console.$quiet.withValue(quiet) {
