@@ -17,6 +17,9 @@ import MTCore
 public enum KNNVoting {
     public static let defaultK = 200
     public static let defaultTemperature = 0.1
+    /// The monitor's voters and temperature (Wu et al. 2018: 200-NN, T = 0.07).
+    public static let monitorK = 200
+    public static let monitorTemperature = 0.07
 
     /// The pseudo-labels and, as a note, the leave-one-out accuracy of the vote on the labelled samples.
     public struct Result: Sendable {
@@ -107,7 +110,7 @@ public enum KNNVoting {
     /// reference's monitor of an embedding (Wu et al. 2018, section 3.4: k = 200, T = 0.07). Reference
     /// rows labelled -1 do not vote. nil when no reference row has a label.
     public static func classify(_ queries: RowMatrix, reference: [Float], referenceLabels: [Int32], dimension: Int,
-                                k: Int = 200, temperature: Double = 0.07, memoryBudget: Int = 1 << 30) throws -> [Int32]? {
+                                k: Int = monitorK, temperature: Double = monitorTemperature, memoryBudget: Int = 1 << 30) throws -> [Int32]? {
         let voters = referenceLabels.indices.filter { referenceLabels[$0] >= 0 }
         guard !voters.isEmpty, queries.count > 0 else { return nil }
         var rows = [Float](repeating: 0, count: voters.count * dimension)
@@ -135,7 +138,7 @@ public enum KNNVoting {
 
     /// Top-1 accuracy in [0, 1] of `classify` over the queries with a label (>= 0); nil when there are none.
     public static func accuracy(queries: [Float], queryLabels: [Int32], reference: [Float], referenceLabels: [Int32],
-                                dimension: Int, k: Int = 200, temperature: Double = 0.07) throws -> Double? {
+                                dimension: Int, k: Int = monitorK, temperature: Double = monitorTemperature) throws -> Double? {
         guard queryLabels.contains(where: { $0 >= 0 }),
               let predicted = try classify(RowMatrix(queries, count: queryLabels.count, dimension: dimension),
                                            reference: reference, referenceLabels: referenceLabels, dimension: dimension,

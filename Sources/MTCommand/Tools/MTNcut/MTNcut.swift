@@ -32,25 +32,25 @@ struct NcutEigenCommand: ToolCommand {
     var graph: String
 
     @Option(name: [.customShort("n"), .long], help: "Number of eigenpairs, the trivial first one included.")
-    var count = 200
+    var count = NormalizedCut.EigenOptions().count
 
     @Option(help: "Affinity scale: w = exp(-(1 - similarity) / sigma).")
-    var sigma = 0.2
+    var sigma = NormalizedCut.EigenOptions().sigma
 
     @Flag(help: "Leave out the self-loop of weight 1 the reference has on every sample.")
     var noSelfLoop = false
 
     @Option(help: "Stop when every pair's residual is at most this times its affinity eigenvalue.")
-    var tolerance = 1e-3
+    var tolerance = NormalizedCut.EigenOptions().tolerance
 
     @Option(help: "Vectors per block of the solver (one sparse product serves a block).")
-    var blockSize = 16
+    var blockSize = NormalizedCut.EigenOptions().blockSize
 
     @Option(help: "Solver basis size before a thick restart (default: max(2.5n, n + 8 blocks)).")
     var basisSize: Int?
 
     @Option(help: "Give up (with a warning, writing what was reached) after this many restarts.")
-    var maxRestarts = 300
+    var maxRestarts = NormalizedCut.EigenOptions().maxRestarts
 
     @OptionGroup var seed: SeedOption
     @OptionGroup var output: OutputOption
@@ -89,10 +89,10 @@ struct NcutPropagateCommand: ToolCommand {
     var split: String
 
     @Option(help: "Bias alpha in 1 / (lambda - alpha).")
-    var alpha = 0.0
+    var alpha = NormalizedCut.PropagateOptions().alpha
 
     @Option(name: [.customShort("T"), .long], help: "Temperature T of the weights and the softmax.")
-    var temperature = 1.0
+    var temperature = NormalizedCut.PropagateOptions().temperature
 
     @Option(help: "Leading eigenpairs to leave out (default: those of eigenvalue 0, one per connected component; the trivial first one for a connected graph, as the reference).")
     var skip: Int?
