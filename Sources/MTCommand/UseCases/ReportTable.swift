@@ -38,17 +38,29 @@ public struct ReportTable: Sendable {
 
 /// Renders evaluation runs as text (stdout) and JSON (`--json`).
 public enum MetricsReport {
-    /// Scalars shown as counts; every other scalar is a fraction shown in percent.
-    static func isCount(_ name: String) -> Bool { name == "evaluated" || name.hasSuffix("_count") }
+    /// How a scalar is shown: fractions (accuracies, AUC, precision, recall) in percent, counts as integers,
+    /// anything else (k, a temperature, a mean cosine) as it is.
+    enum Style { case percent, count, plain }
+
+    static func style(_ name: String) -> Style {
+        if name == "evaluated" || name == "support" || name.hasSuffix("_count") { return .count }
+        let fractions = ["accuracy", "auc", "precision", "recall"]
+        if fractions.contains(where: { name == $0 || name.hasPrefix($0 + "_") || name.hasSuffix("_" + $0) }) { return .percent }
+        return .plain
+    }
 
     static func header(_ name: String) -> String {
         if name.hasPrefix("accuracy_at_") { return "acc@" + name.dropFirst("accuracy_at_".count) + "%" }
         return name
     }
 
-    static func format(_ value: Double, count: Bool) -> String {
+    static func format(_ value: Double, _ style: Style) -> String {
         if value.isNaN { return "-" }
-        return count ? String(Int(value.rounded())) : String(format: "%.2f", 100 * value)
+        switch style {
+        case .count: return String(Int(value.rounded()))
+        case .percent: return String(format: "%.2f", 100 * value)
+        case .plain: return String(format: "%.4g", value)
+        }
     }
 
     /// A summary table of all runs, then each run's per-class table and (for up to 20 classes) confusion.
@@ -57,7 +69,7 @@ public enum MetricsReport {
         let names = first.scalars.map(\.name)
         var summary = ReportTable(["run", "kind"] + names.map(header), leftColumns: [0, 1])
         for run in runs {
-            summary.add([run.name, run.kind] + names.map { format(run.scalar($0) ?? .nan, count: isCount($0)) })
+            summary.add([run.name, run.kind] + names.map { format(run.scalar($0) ?? .nan, style($0)) })
         }
         var out = summary.render() + (names.contains("auc")
             ? "(fractions in percent; auc = mean accuracy over coverages, most confident first)\n" : "(fractions in percent)\n")
@@ -65,7 +77,7 @@ public enum MetricsReport {
             out += "\n\(run.name): per class\n"
             var table = ReportTable(["class", "name"] + run.perClass.map(\.name), leftColumns: [1])
             for c in 0..<run.classCount {
-                table.add([String(c), run.classNames[c]] + run.perClass.map { format($0.values[c], count: $0.name == "support") })
+                table.add([String(c), run.classNames[c]] + run.perClass.map { format($0.values[c], style($0.name)) })
             }
             out += table.render()
             if run.classCount <= 20 {

@@ -125,7 +125,8 @@ public enum ClassifierRun {
             Console.note("\(inputs.output): already trained for \(trainer.epoch) epochs")
             return
         }
-        Console.note("training \(arch.rawValue) on \(set.indices.count) samples, \(trainer.totalEpochs) epochs of \(trainer.stepsPerEpoch) steps")
+        Console.note("training \(arch.rawValue) on \(set.indices.count) samples: \(trainer.totalSteps) steps, "
+                     + "\(trainer.totalEpochs) epoch\(trainer.totalEpochs == 1 ? "" : "s") of up to \(trainer.stepsPerEpoch)")
         let start = Date()
         try TrainingRun.train(trainer, arguments: options.json, classNames: dataset.classNames, output: inputs.output,
                               inputs: [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom].compactMap { $0 }) { network in

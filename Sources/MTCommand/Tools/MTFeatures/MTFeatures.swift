@@ -10,6 +10,7 @@ public struct MTFeatures: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mt-features",
         abstract: "Import image data sets and embed them as features.",
+        version: mtVersion,
         subcommands: [FeaturesImportCommand.self, FeaturesExtractCommand.self])
 }
 

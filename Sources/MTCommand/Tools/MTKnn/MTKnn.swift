@@ -10,6 +10,7 @@ public struct MTKnn: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mt-knn",
         abstract: "Exact kNN graphs and label propagation by kNN voting or label spreading.",
+        version: mtVersion,
         subcommands: [KNNGraphCommand.self, KNNPropagateCommand.self, KNNSpreadCommand.self])
 }
 
@@ -26,7 +27,7 @@ struct KNNGraphCommand: ToolCommand {
         """)
 
     @Argument(help: "Features file to search (the database).") var features: String
-    @Option(name: .short, help: "Neighbours per row (below the number of rows).") var k: Int
+    @Option(name: [.short, .long], help: "Neighbours per row (below the number of rows).") var k: Int
     @Option(help: "Features file of query rows (default: the rows of FEATURES, self excluded).") var queries: String?
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
@@ -50,7 +51,7 @@ struct KNNPropagateCommand: ToolCommand {
 
     @Argument(help: "Features file.") var features: String
     @Option(help: "Split file with the labelled samples.") var split: String
-    @Option(help: "Voters per sample (default: min(#labelled, 200)).") var k: Int?
+    @Option(name: [.short, .long], help: "Voters per sample (default: min(#labelled, 200)).") var k: Int?
     @Option(help: "Temperature T of the vote weights exp(s / T).") var temperature = KNNVoting.defaultTemperature
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption

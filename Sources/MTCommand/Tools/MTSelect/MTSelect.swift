@@ -10,6 +10,7 @@ public struct MTSelect: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mt-select",
         abstract: "Draw labelled splits and choose pseudo-labels to train on.",
+        version: mtVersion,
         subcommands: [SelectSplitCommand.self, SelectPseudoCommand.self])
 }
 
