@@ -156,28 +156,18 @@ public struct SymmetricEigensolver {
     }
 }
 
-/// Column sums of a row-major matrix computed over fixed row chunks in Double and added in chunk order,
-/// so the result does not depend on the thread count.
+/// Column sums over the rows of the eigensolver's tall matrices, in Double, reduced over fixed blocks
+/// of `chunkRows` rows (`DeterministicReduction`), so they do not depend on the thread count.
 enum ColumnReduction {
     static let chunkRows = 2048
 
+    /// sum over rows of term(row, c), for c in 0..<width.
     static func sums(rows: Int, width: Int, _ term: (Int, Int) -> Double) -> [Double] {
-        let chunks = (rows + chunkRows - 1) / chunkRows
-        var partial = [Double](repeating: 0, count: chunks * width)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let buffer = buffer
-            Parallel.forEach(chunks) { chunk in
-                let sums = buffer.baseAddress! + chunk * width
-                for row in (chunk * chunkRows)..<min(rows, (chunk + 1) * chunkRows) {
-                    for c in 0..<width { sums[c] += term(row, c) }
-                }
+        DeterministicReduction.sum(rows: rows, blockRows: chunkRows, width: width) { range, sums in
+            for row in range {
+                for c in 0..<width { sums[c] += term(row, c) }
             }
         }
-        var total = [Double](repeating: 0, count: width)
-        for chunk in 0..<chunks {
-            for c in 0..<width { total[c] += partial[chunk * width + c] }
-        }
-        return total
     }
 
     /// Squared L2 norms of the columns of a row-major [rows, width] matrix.

@@ -42,25 +42,33 @@ public final class TopKSelector {
         a < b || (a == b && i > j)
     }
 
-    /// Offers one candidate to `row`; it replaces the row's k-th best if it ranks above it.
+    /// Places (similarity, index) in the min-heap of `count` entries at `sims`/`ids` whose root slot is
+    /// free: moves it down from the root past every child that ranks below it.
     @inline(__always)
-    public func offer(row: Int, similarity: Float, index: Int32) {
-        let sims = similarities + row * k, ids = indices + row * k
-        guard Self.ranksBelow(sims[0], ids[0], similarity, index) else { return }
-        // Replace the root (the k-th best) and sift the new candidate down to its place.
+    private static func siftDown(_ sims: UnsafeMutablePointer<Float>, _ ids: UnsafeMutablePointer<Int32>, count: Int,
+                                 similarity: Float, index: Int32) {
         var position = 0
         while true {
             let left = 2 * position + 1
-            if left >= k { break }
+            if left >= count { break }
             var child = left
-            if left + 1 < k, Self.ranksBelow(sims[left + 1], ids[left + 1], sims[left], ids[left]) { child = left + 1 }
-            guard Self.ranksBelow(sims[child], ids[child], similarity, index) else { break }
+            if left + 1 < count, ranksBelow(sims[left + 1], ids[left + 1], sims[left], ids[left]) { child = left + 1 }
+            guard ranksBelow(sims[child], ids[child], similarity, index) else { break }
             sims[position] = sims[child]
             ids[position] = ids[child]
             position = child
         }
         sims[position] = similarity
         ids[position] = index
+    }
+
+    /// Offers one candidate to `row`; it replaces the row's k-th best if it ranks above it.
+    @inline(__always)
+    public func offer(row: Int, similarity: Float, index: Int32) {
+        let sims = similarities + row * k, ids = indices + row * k
+        guard Self.ranksBelow(sims[0], ids[0], similarity, index) else { return }
+        // Replace the root (the k-th best) and sift the new candidate down to its place.
+        Self.siftDown(sims, ids, count: k, similarity: similarity, index: index)
         worst[row] = sims[0]
     }
 
@@ -125,19 +133,7 @@ public final class TopKSelector {
                     let s = sims[end], i = ids[end]
                     sims[end] = sims[0]
                     ids[end] = ids[0]
-                    var position = 0
-                    while true {
-                        let left = 2 * position + 1
-                        if left >= end { break }
-                        var child = left
-                        if left + 1 < end, Self.ranksBelow(sims[left + 1], ids[left + 1], sims[left], ids[left]) { child = left + 1 }
-                        guard Self.ranksBelow(sims[child], ids[child], s, i) else { break }
-                        sims[position] = sims[child]
-                        ids[position] = ids[child]
-                        position = child
-                    }
-                    sims[position] = s
-                    ids[position] = i
+                    Self.siftDown(sims, ids, count: end, similarity: s, index: i)
                 }
             }
         }

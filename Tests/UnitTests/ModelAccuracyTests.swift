@@ -19,7 +19,7 @@ struct ModelAccuracyTests {
         #expect(accuracy.evaluated == 3)
         #expect(abs(accuracy.top1 - 1.0 / 3) < 1e-12)
         #expect(abs(accuracy.top5 - 2.0 / 3) < 1e-12)
-        #expect(accuracy.confusion[0] == [1, 1, 0, 0, 0, 1])
+        #expect(accuracy.confusion.row(0) == [1, 1, 0, 0, 0, 1])
         #expect(abs(accuracy.perClass[0] - 1.0 / 3) < 1e-12 && accuracy.perClass[1].isNaN)
     }
 }

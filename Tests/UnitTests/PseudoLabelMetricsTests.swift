@@ -34,7 +34,7 @@ private let pseudo = PseudoLabels(
     }
 
     @Test func perClassAndConfusion() {
-        #expect(metrics.confusion == [2, 0, 0, 2, 1, 0, 0, 0, 0])
+        #expect(metrics.confusion.counts == [2, 0, 0, 2, 1, 0, 0, 0, 0])
         #expect(metrics.precision(0) == 0.5)
         #expect(metrics.precision(1) == 1)
         #expect(metrics.recall(0) == 1)

@@ -7,30 +7,31 @@ public struct ModelAccuracy: Sendable {
     public var top1: Double
     public var top5: Double
     public var classNames: [String]
-    /// [K, K] counts, row = true class, column = predicted.
-    public var confusion: [[Int]]
+    /// Row = true class, column = predicted (top-1).
+    public var confusion: ConfusionMatrix
 
-    public var perClass: [Double] {
-        confusion.enumerated().map { row, counts in
-            let total = counts.reduce(0, +)
-            return total == 0 ? .nan : Double(counts[row]) / Double(total)
-        }
-    }
+    /// Accuracy of each true class (NaN for a class without samples).
+    public var perClass: [Double] { (0..<confusion.classes).map(confusion.recall) }
 
     /// Scores precomputed logits [N, K] against labels.
     public init(logits: [Float], classes k: Int, labels: [Int32], classNames: [String]) {
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        var right1 = 0, right5 = 0, evaluated = 0
-        for (i, label) in labels.enumerated() where label >= 0 && Int(label) < k {
-            let row = logits[(i * k)..<((i + 1) * k)]
-            let ranked = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }.map { $0 - i * k }
-            evaluated += 1
-            if ranked[0] == Int(label) { right1 += 1 }
-            if ranked.prefix(5).contains(Int(label)) { right5 += 1 }
-            confusion[Int(label)][ranked[0]] += 1
+        var confusion = ConfusionMatrix(classes: k)
+        var right5 = 0
+        logits.withUnsafeBufferPointer { logits in
+            for (i, label) in labels.enumerated() where label >= 0 && Int(label) < k {
+                let row = logits.baseAddress! + i * k
+                let top1 = Argmax.of(row, count: k)
+                confusion.add(truth: Int(label), predicted: top1)
+                // Top-5: a label ranks in the first five when fewer than five classes rank above it
+                // (higher logit, or equal logit and lower index: the order the top-1 uses).
+                let value = row[Int(label)]
+                var above = 0
+                for c in 0..<k where row[c] > value || (row[c] == value && c < Int(label)) { above += 1 }
+                if above < 5 { right5 += 1 }
+            }
         }
-        self.evaluated = evaluated
-        top1 = Double(right1) / Double(max(evaluated, 1))
+        evaluated = confusion.evaluated
+        top1 = Double(confusion.correct) / Double(max(evaluated, 1))
         top5 = Double(right5) / Double(max(evaluated, 1))
         self.classNames = classNames.count == k ? classNames : (0..<k).map(String.init)
         self.confusion = confusion
@@ -41,8 +42,9 @@ public struct ModelAccuracy: Sendable {
     public func run(name: String, source: String) -> MetricsRun {
         MetricsRun(name: name, source: source, kind: "model",
                           scalars: [.init("evaluated", Double(evaluated)), .init("accuracy", top1), .init("top5_accuracy", top5)],
-                          classNames: classNames, confusion: confusion.flatMap { $0 },
-                          perClass: [.init("accuracy", perClass), .init("support", confusion.map { Double($0.reduce(0, +)) })],
+                          classNames: classNames, confusion: confusion.counts,
+                          perClass: [.init("accuracy", perClass),
+                                     .init("support", (0..<confusion.classes).map { Double(confusion.support($0)) })],
                           curves: [])
     }
 }

@@ -18,7 +18,7 @@ public struct PseudoLabelMetrics: Sendable, Equatable {
     /// The confidence at each point of the curve [evaluated].
     public var curveConfidence: [Float]
     /// Rows are true classes, columns predicted classes [C,C].
-    public var confusion: [Int]
+    public var confusion: ConfusionMatrix
 
     /// The coverages reported everywhere, in percent.
     public static let coverages = [10, 20, 50, 100]
@@ -41,19 +41,13 @@ public struct PseudoLabelMetrics: Sendable, Equatable {
     }
 
     /// Samples of true class c.
-    public func support(_ c: Int) -> Int { (0..<classCount).reduce(0) { $0 + confusion[c * classCount + $1] } }
+    public func support(_ c: Int) -> Int { confusion.support(c) }
 
     /// Fraction of samples predicted c that are c (NaN when nothing was predicted c).
-    public func precision(_ c: Int) -> Double {
-        let predicted = (0..<classCount).reduce(0) { $0 + confusion[$1 * classCount + c] }
-        return predicted > 0 ? Double(confusion[c * classCount + c]) / Double(predicted) : .nan
-    }
+    public func precision(_ c: Int) -> Double { confusion.precision(c) }
 
     /// Fraction of samples of class c predicted c (NaN when the class has no evaluated samples).
-    public func recall(_ c: Int) -> Double {
-        let total = support(c)
-        return total > 0 ? Double(confusion[c * classCount + c]) / Double(total) : .nan
-    }
+    public func recall(_ c: Int) -> Double { confusion.recall(c) }
 
     /// Evaluates predictions for `samples` (sample indices) against `truth` (indexed by sample; -1 unknown,
     /// such samples are skipped).
@@ -65,14 +59,14 @@ public struct PseudoLabelMetrics: Sendable, Equatable {
         }
         self.classCount = classCount
         evaluated = order.count
-        confusion = [Int](repeating: 0, count: classCount * classCount)
+        confusion = ConfusionMatrix(classes: classCount)
         curve = []
         curve.reserveCapacity(order.count)
         curveConfidence = order.map { confidence[$0] }
         var right = 0
         for (position, entry) in order.enumerated() {
             let actual = Int(truth[samples[entry]]), guess = Int(predicted[entry])
-            confusion[actual * classCount + guess] += 1
+            confusion.add(truth: actual, predicted: guess)
             if actual == guess { right += 1 }
             curve.append(Float(Double(right) / Double(position + 1)))
         }
@@ -106,7 +100,7 @@ extension PseudoLabelMetrics {
         for percent in Self.coverages { scalars.append(.init("accuracy_at_\(percent)", accuracy(atCoverage: percent))) }
         let classes = 0..<classCount
         return MetricsRun(name: name, source: source, kind: kind, scalars: scalars, classNames: classNames,
-                          confusion: confusion,
+                          confusion: confusion.counts,
                           perClass: [.init("precision", classes.map(precision)), .init("recall", classes.map(recall)),
                                      .init("support", classes.map { Double(support($0)) })],
                           curves: [.init("accuracy_coverage", curve), .init("confidence", curveConfidence)])

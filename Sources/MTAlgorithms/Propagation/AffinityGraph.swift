@@ -25,26 +25,8 @@ public struct AffinityGraph: Sendable {
             throw MTError.badInput(path, "/neighbors", "expected a graph of a set against itself (N=\(graph.count)), found database_size \(graph.databaseSize)")
         }
         guard sigma > 0, sigma.isFinite else { throw MTError.usage("--sigma must be positive, found \(sigma)") }
-        let n = graph.count, k = graph.k
-        var rows: [Int32] = [], columns: [Int32] = [], values: [Float] = []
-        let capacity = 2 * n * k + n
-        rows.reserveCapacity(capacity)
-        columns.reserveCapacity(capacity)
-        values.reserveCapacity(capacity)
-        for i in 0..<n {
-            if selfLoop {
-                rows.append(Int32(i)); columns.append(Int32(i)); values.append(1)
-            }
-            for slot in 0..<k {
-                let j = graph.neighbors[i * k + slot]
-                if Int(j) == i { continue }
-                // Both halves of (W0 + W0^T) / 2 as triplets; the CSR build sums them.
-                let half = Float(0.5 * exp(-(1 - Double(graph.similarities[i * k + slot])) / sigma))
-                rows.append(Int32(i)); columns.append(j); values.append(half)
-                rows.append(j); columns.append(Int32(i)); values.append(half)
-            }
-        }
-        weights = SparseMatrix(rows: n, columns: n, rowIndex: rows, columnIndex: columns, values: values)
+        // Both halves of (W0 + W0^T) / 2: each direction of an edge gets half its weight.
+        weights = graph.symmetricWeights(selfLoop: selfLoop ? 1 : nil) { s in Float(0.5 * exp(-(1 - Double(s)) / sigma)) }
         degrees = weights.rowSums()
         if let isolated = degrees.firstIndex(where: { !($0 > 0) }) {
             throw MTError.badInput(path, "/neighbors", "sample \(isolated) has no neighbour (degree 0); keep the self-loop or use a larger k")
@@ -94,7 +76,40 @@ public struct AffinityGraph: Sendable {
 
     /// A = D^-1/2 W D^-1/2, whose largest eigenpairs are the smallest of the normalised Laplacian I - A.
     public func normalizedAffinity() -> SparseMatrix {
-        let scale = degrees.map { 1 / $0.squareRoot() }
-        return weights.scaled(left: scale, right: scale)
+        weights.normalized(degrees: degrees)
+    }
+}
+
+extension KNNGraph {
+    /// W0 + W0^T for a graph of a set against itself, as a sparse [N, N] matrix: every listed edge
+    /// i -> j with j != i (listed self entries are dropped) puts weight(s_ij) at (i, j) and at (j, i), and
+    /// an edge listed both ways sums. With `selfLoop`, every row also gets that value once at (i, i).
+    /// Triplets go row by row, the self-loop first, which fixes the order of the CSR build's Double sums.
+    func symmetricWeights(selfLoop: Float? = nil, _ weight: (Float) -> Float) -> SparseMatrix {
+        let n = count
+        var rows: [Int32] = [], columns: [Int32] = [], values: [Float] = []
+        let capacity = 2 * n * k + (selfLoop == nil ? 0 : n)
+        rows.reserveCapacity(capacity)
+        columns.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        for i in 0..<n {
+            if let selfLoop {
+                rows.append(Int32(i)); columns.append(Int32(i)); values.append(selfLoop)
+            }
+            for e in (i * k)..<((i + 1) * k) where Int(neighbors[e]) != i {
+                let j = neighbors[e], w = weight(similarities[e])
+                rows.append(Int32(i)); columns.append(j); values.append(w)
+                rows.append(j); columns.append(Int32(i)); values.append(w)
+            }
+        }
+        return SparseMatrix(rows: n, columns: n, rowIndex: rows, columnIndex: columns, values: values)
+    }
+}
+
+extension SparseMatrix {
+    /// D^-1/2 W D^-1/2 for the degrees d of W; a row of degree 0 (no edges) stays zero.
+    func normalized(degrees: [Double]) -> SparseMatrix {
+        let scale = degrees.map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
+        return scaled(left: scale, right: scale)
     }
 }

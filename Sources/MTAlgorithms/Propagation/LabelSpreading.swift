@@ -101,21 +101,7 @@ public enum LabelSpreading {
     /// S = D^-1/2 (A + A^T) D^-1/2 with A[i, j] = max(s_ij, 0)^gamma for the graph's edges (self-loops
     /// dropped); an entry listed both ways is summed. Samples without edges keep zero rows.
     static func normalizedAffinity(_ graph: KNNGraph, gamma: Double) -> SparseMatrix {
-        let n = graph.count, k = graph.k
-        var rows: [Int32] = [], columns: [Int32] = [], values: [Float] = []
-        rows.reserveCapacity(2 * n * k)
-        columns.reserveCapacity(2 * n * k)
-        values.reserveCapacity(2 * n * k)
-        for i in 0..<n {
-            for e in (i * k)..<((i + 1) * k) where Int(graph.neighbors[e]) != i {
-                let w = gamma == 0 ? 1 : Float(pow(Double(max(graph.similarities[e], 0)), gamma))
-                let j = graph.neighbors[e]
-                rows.append(Int32(i)); columns.append(j); values.append(w)
-                rows.append(j); columns.append(Int32(i)); values.append(w)
-            }
-        }
-        let weights = SparseMatrix(rows: n, columns: n, rowIndex: rows, columnIndex: columns, values: values)
-        let scale = weights.rowSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
-        return weights.scaled(left: scale, right: scale)
+        let weights = graph.symmetricWeights { s in gamma == 0 ? 1 : Float(pow(Double(max(s, 0)), gamma)) }
+        return weights.normalized(degrees: weights.rowSums())
     }
 }

@@ -184,8 +184,7 @@ public enum NormalizedCut {
                 weights[row] = 1
                 continue
             }
-            var best = 0
-            for c in 1..<classes where line[line.startIndex + c] > line[line.startIndex + best] { best = c }
+            let best = line.withUnsafeBufferPointer { Argmax.of($0.baseAddress!, count: classes) }
             let top = line[line.startIndex + best]
             let second = (0..<classes).filter { $0 != best }.map { line[line.startIndex + $0] }.max()!
             let exps = line.map { exp(($0 - top) * t) }

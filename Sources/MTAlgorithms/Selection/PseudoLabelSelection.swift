@@ -96,10 +96,9 @@ public struct PseudoLabelSelection: Sendable {
             if !result.converged {
                 diagnostics.warn("Sinkhorn-Knopp stopped after \(result.iterations) iterations with marginal error \(result.marginalError) > tolerance \(balance.tolerance)")
             }
-            for row in candidates.indices {
-                let (label, top) = Self.argmax(result.probs, row: row, classes: classes)
+            for (row, label) in Argmax.rows(result.probs, columns: classes).enumerated() {
                 labels[row] = Int32(label)
-                confidence[row] = top
+                confidence[row] = result.probs[row * classes + label]
             }
             rows = result.probs
             parameters["balance"] = .string("sinkhorn")
@@ -168,12 +167,6 @@ public struct PseudoLabelSelection: Sendable {
                 return true
             }
         }
-    }
-
-    static func argmax(_ probs: [Double], row: Int, classes: Int) -> (Int, Double) {
-        var best = 0
-        for c in 1..<max(1, classes) where probs[row * classes + c] > probs[row * classes + best] { best = c }
-        return (best, probs[row * classes + best])
     }
 
     /// Top probability minus the second (the top itself for one class).

@@ -36,6 +36,7 @@ public struct SinkhornKnopp: Sendable {
         public var converged: Bool
     }
 
+    /// Rows per block of the column sums; the cut fixes their rounding (`DeterministicReduction`).
     private static let blockRows = 2048
 
     /// Balances `probs` [rows, classes] towards `prior` (nonnegative, summing to 1).
@@ -44,21 +45,13 @@ public struct SinkhornKnopp: Sendable {
         guard rows > 0, classes > 0 else { return Result(probs: [], iterations: 0, marginalError: 0, converged: true) }
         var kernel = [Double](repeating: 0, count: rows * classes)
         let lambda = self.lambda
-        kernel.withUnsafeMutableBufferPointer { k in
-            probs.withUnsafeBufferPointer { p in
-                let k = k, p = p
-                Parallel.forEachChunk(rows, minimumChunk: 256) { range in
-                    for row in range {
-                        let base = row * classes
-                        var largest: Float = 0
-                        for c in 0..<classes { largest = max(largest, p[base + c]) }
-                        guard largest > 0 else { continue }
-                        for c in 0..<classes {
-                            let ratio = Double(p[base + c]) / Double(largest)
-                            k[base + c] = lambda == 1 ? ratio : (ratio > 0 ? pow(ratio, lambda) : 0)
-                        }
-                    }
-                }
+        Self.forEachRow(&kernel, probs, rows: rows, classes: classes) { k, p, _ in
+            var largest: Float = 0
+            for c in 0..<classes { largest = max(largest, p[c]) }
+            guard largest > 0 else { return }
+            for c in 0..<classes {
+                let ratio = Double(p[c]) / Double(largest)
+                k[c] = lambda == 1 ? ratio : (ratio > 0 ? pow(ratio, lambda) : 0)
             }
         }
         var a = [Double](repeating: 1, count: rows)
@@ -91,52 +84,47 @@ public struct SinkhornKnopp: Sendable {
             iterations += 1
         }
         // Q scaled by N so that rows sum to 1; rows the scaling zeroed keep their original distribution.
-        kernel.withUnsafeMutableBufferPointer { k in
-            probs.withUnsafeBufferPointer { p in
-                let k = k, p = p
-                Parallel.forEachChunk(rows, minimumChunk: 256) { range in
-                    for row in range {
-                        let base = row * classes
-                        var total = 0.0
-                        for c in 0..<classes {
-                            k[base + c] *= a[row] * b[c]
-                            total += k[base + c]
-                        }
-                        if total > 0 {
-                            for c in 0..<classes { k[base + c] /= total }
-                        } else {
-                            for c in 0..<classes { k[base + c] = Double(p[base + c]) }
-                        }
-                    }
-                }
+        Self.forEachRow(&kernel, probs, rows: rows, classes: classes) { k, p, row in
+            var total = 0.0
+            for c in 0..<classes {
+                k[c] *= a[row] * b[c]
+                total += k[c]
+            }
+            if total > 0 {
+                for c in 0..<classes { k[c] /= total }
+            } else {
+                for c in 0..<classes { k[c] = Double(p[c]) }
             }
         }
         return Result(probs: kernel, iterations: iterations, marginalError: error, converged: error <= tolerance)
     }
 
+    /// Calls `body(k, p, row)` for every row, in parallel: `k` and `p` point at the row's `classes`
+    /// entries of the kernel (to update) and of the given distributions.
+    private static func forEachRow(_ kernel: inout [Double], _ probs: [Float], rows: Int, classes: Int,
+                                   _ body: (_ k: UnsafeMutablePointer<Double>, _ p: UnsafePointer<Float>, _ row: Int) -> Void) {
+        kernel.withUnsafeMutableBufferPointer { k in
+            probs.withUnsafeBufferPointer { p in
+                let k = k.baseAddress!, p = p.baseAddress!
+                Parallel.forEachChunk(rows, minimumChunk: 256) { range in
+                    for row in range { body(k + row * classes, p + row * classes, row) }
+                }
+            }
+        }
+    }
+
     /// sum_i K[i,c] a[i] for every class, reduced over fixed row blocks in block order.
     private func columnSums(_ kernel: [Double], _ a: [Double], rows: Int, classes: Int) -> [Double] {
-        let blocks = (rows + Self.blockRows - 1) / Self.blockRows
-        var partial = [Double](repeating: 0, count: blocks * classes)
-        partial.withUnsafeMutableBufferPointer { out in
-            kernel.withUnsafeBufferPointer { k in
-                a.withUnsafeBufferPointer { a in
-                    let out = out, k = k, a = a
-                    Parallel.forEachTask(blocks) { block in
-                        let sums = out.baseAddress! + block * classes
-                        for row in (block * Self.blockRows)..<min(rows, (block + 1) * Self.blockRows) {
-                            let weight = a[row]
-                            for c in 0..<classes { sums[c] += k[row * classes + c] * weight }
-                        }
+        kernel.withUnsafeBufferPointer { k in
+            a.withUnsafeBufferPointer { a in
+                DeterministicReduction.sum(rows: rows, blockRows: Self.blockRows, width: classes) { range, sums in
+                    for row in range {
+                        let weight = a[row]
+                        for c in 0..<classes { sums[c] += k[row * classes + c] * weight }
                     }
                 }
             }
         }
-        var sums = [Double](repeating: 0, count: classes)
-        for block in 0..<blocks {
-            for c in 0..<classes { sums[c] += partial[block * classes + c] }
-        }
-        return sums
     }
 
     /// The prior for `classes` classes: uniform, or the class frequencies of the labelled set.

@@ -18,7 +18,7 @@ public struct MetricEvaluation {
     public var output: String?
     public var plotDirectory: String?
 
-    public init(reference: String, queries: String, k: Int = 200, temperature: Double = 0.07, json: String? = nil,
+    public init(reference: String, queries: String, k: Int = KNNVoting.monitorK, temperature: Double = KNNVoting.monitorTemperature, json: String? = nil,
                 output: String? = nil, plotDirectory: String? = nil) {
         self.reference = reference
         self.queries = queries
@@ -49,19 +49,16 @@ public struct MetricEvaluation {
                                                reference: train.values, referenceLabels: train.labels, dimension: test.dimension,
                                                k: k, temperature: temperature)!
         let classes = Int(max(trainMax, test.labels.max()!) + 1)
-        var confusion = [Int](repeating: 0, count: classes * classes)
-        for (label, guess) in zip(test.labels, predicted) where label >= 0 { confusion[Int(label) * classes + Int(guess)] += 1 }
-        let evaluated = zip(test.labels, predicted).filter { $0.0 >= 0 }.count
-        let correct = zip(test.labels, predicted).filter { $0.0 >= 0 && $0.0 == $0.1 }.count
-        let support = (0..<classes).map { c in Double(confusion[(c * classes)..<((c + 1) * classes)].reduce(0, +)) }
+        let confusion = ConfusionMatrix(truth: test.labels, predicted: predicted, classes: classes)
         let run = MetricsRun(
             name: PseudoEvaluation.defaultName(queries), source: queries, kind: "metric",
-            scalars: [.init("evaluated", Double(evaluated)), .init("accuracy", Double(correct) / Double(evaluated)),
+            scalars: [.init("evaluated", Double(confusion.evaluated)),
+                      .init("accuracy", Double(confusion.correct) / Double(confusion.evaluated)),
                       .init("mean_cosine", MemoryBank.meanPairwiseCosine(test.values, count: test.count, dimension: test.dimension)),
                       .init("k", Double(min(k, train.count))), .init("temperature", temperature)],
-            classNames: (0..<classes).map(String.init), confusion: confusion,
-            perClass: [.init("accuracy", (0..<classes).map { c in Double(confusion[c * classes + c]) / support[c] }),
-                       .init("support", support)],
+            classNames: (0..<classes).map(String.init), confusion: confusion.counts,
+            perClass: [.init("accuracy", (0..<classes).map(confusion.recall)),
+                       .init("support", (0..<classes).map { Double(confusion.support($0)) })],
             curves: [])
         return try MetricsReport.deliver([run], json: json, output: output, inputs: [reference, queries],
                                          plotDirectory: plotDirectory)

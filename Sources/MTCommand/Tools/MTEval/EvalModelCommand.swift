@@ -18,13 +18,11 @@ struct EvalModelCommand: ToolCommand {
     @Argument(help: "Classifier checkpoint (checkpoint artifact).") var checkpoint: String
     @Argument(help: "Labelled data set to evaluate on (dataset artifact).") var dataset: String
     @Option(help: "Inference batch size.") var batchSize = 512
-    @Option(help: "Also write every number as JSON to this file.") var json: String?
-    @Option(name: [.short, .long], help: "Also write the metrics artifact (HDF5) to this file.") var output: String?
-    @Option(help: "Write confusion-NAME.png into this directory.") var plot: String?
+    @OptionGroup var report: ReportOutputOptions
 
     func execute() throws {
-        let report = try ModelEvaluation(checkpoint: checkpoint, dataset: dataset, batchSize: batchSize, json: json,
-                                         output: output, plotDirectory: plot).run()
-        print(report, terminator: "")
+        let text = try ModelEvaluation(checkpoint: checkpoint, dataset: dataset, batchSize: batchSize, json: report.json,
+                                       output: report.output, plotDirectory: report.plot).run()
+        print(text, terminator: "")
     }
 }

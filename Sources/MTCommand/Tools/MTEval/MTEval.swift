@@ -38,19 +38,12 @@ extension MTEval {
         @Option(help: "Run name for the legend and the metrics groups, once per input (default: file names).")
         var name: [String] = []
 
-        @Option(help: "Also write every number as JSON to this file.")
-        var json: String?
-
-        @Option(name: [.short, .long], help: "Also write the metrics artifact (HDF5) to this file.")
-        var output: String?
-
-        @Option(help: "Write accuracy-coverage.png and confusion-NAME.png into this directory.")
-        var plot: String?
+        @OptionGroup var report: ReportOutputOptions
 
         func execute() throws {
-            let report = try PseudoEvaluation(inputs: inputs, names: name, truth: truth, json: json, output: output,
-                                              plotDirectory: plot).run()
-            print(report, terminator: "")
+            let text = try PseudoEvaluation(inputs: inputs, names: name, truth: truth, json: report.json,
+                                            output: report.output, plotDirectory: report.plot).run()
+            print(text, terminator: "")
         }
     }
 }
