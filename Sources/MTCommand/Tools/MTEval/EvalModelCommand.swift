@@ -17,10 +17,14 @@ struct EvalModelCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Classifier checkpoint (checkpoint artifact).") var checkpoint: String
     @Argument(help: "Labelled data set to evaluate on (dataset artifact).") var dataset: String
-    @Option(help: "Inference batch size.") var batchSize = 512
+    @Option(help: "Inference batch size (\(TrainingChecks.batchSize)).") var batchSize = 512
     @Option(help: "Also write every number as JSON to this file.") var json: String?
     @Option(name: [.short, .long], help: "Also write the metrics artifact (HDF5) to this file.") var output: String?
     @Option(help: "Write confusion-NAME.png into this directory.") var plot: String?
+
+    func validate() throws {
+        try TrainingChecks.batchSize.check(batchSize, "--batch-size")
+    }
 
     func execute() throws {
         let report = try ModelEvaluation(checkpoint: checkpoint, dataset: dataset, batchSize: batchSize, json: json,
