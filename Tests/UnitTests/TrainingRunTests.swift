@@ -187,7 +187,7 @@ struct TrainingRunTests {
             let trainer = try Self.trainer(options)
             // Step 1's loss is still that of the initial weights; the NaN update shows at step 2.
             Self.expectDiverged({ try Self.train(trainer, options, output: dir + "/model.h5") },
-                                mentioning: ["epoch 1/2", "step 2/4", "loss is nan"])
+                                mentioning: ["epoch 1/2", "step 2/4", "loss is NaN"])
             #expect(TestSupport.files(in: dir).isEmpty)
         }
     }

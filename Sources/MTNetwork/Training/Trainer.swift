@@ -145,7 +145,7 @@ public final class Trainer {
                                          stream: (UInt64(epoch) << 32) | UInt64(step * b), iteration: iteration)
             guard outcome.loss.isFinite else {
                 progress.finish()
-                throw diverged("the loss is \(outcome.loss)", step: step + 1, of: steps)
+                throw diverged("the loss is \(outcome.loss.isNaN ? "NaN" : "infinite")", step: step + 1, of: steps)
             }
             optimizer.step(lr: Float(lr))
             iteration += 1
