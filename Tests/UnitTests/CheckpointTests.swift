@@ -46,7 +46,7 @@ struct CheckpointTests {
         let data = Self.toyDataset()
         let trainer = try Self.trainer(data, TrainingSet(indices: Array(0..<64), labels: data.labels, weights: nil),
                                        epochs: 1, network: Self.freshNetwork(data))
-        _ = trainer.trainEpoch()
+        _ = try trainer.trainEpoch()
         let path = Self.temporary("roundtrip.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let written = trainer.checkpoint(arguments: "{}", classNames: data.classNames)
@@ -65,17 +65,17 @@ struct CheckpointTests {
         let data = Self.toyDataset()
         let set = TrainingSet(indices: Array(0..<64), labels: data.labels, weights: (0..<64).map { 0.5 + Float($0 % 3) * 0.25 })
         let straight = try Self.trainer(data, set, epochs: 2, network: Self.freshNetwork(data))
-        _ = straight.trainEpoch()
-        _ = straight.trainEpoch()
+        _ = try straight.trainEpoch()
+        _ = try straight.trainEpoch()
 
         let first = try Self.trainer(data, set, epochs: 2, network: Self.freshNetwork(data))
-        _ = first.trainEpoch()
+        _ = try first.trainEpoch()
         let path = Self.temporary("resume.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try first.checkpoint(arguments: "{}", classNames: []).save(path, inputs: [])
         let saved = try Checkpoint.load(path)
         let resumed = try Self.trainer(data, set, epochs: 2, network: saved.network, resume: saved)
-        _ = resumed.trainEpoch()
+        _ = try resumed.trainEpoch()
         for ((key, a), (_, b)) in zip(straight.network.namedParameters(), resumed.network.namedParameters()) {
             #expect(a.value == b.value, "\(key) differs after resuming")
         }
@@ -88,7 +88,7 @@ struct CheckpointTests {
         for threads in [1, 2] {
             try Parallel.$threadCount.withValue(threads) {
                 let trainer = try Self.trainer(data, set, epochs: 1, network: Self.freshNetwork(data))
-                _ = trainer.trainEpoch()
+                _ = try trainer.trainEpoch()
                 results.append(trainer.network.namedParameters().map { $0.1.value })
             }
         }

@@ -38,18 +38,18 @@ struct MetricTrainerTests {
     func resumeContinuesExactly(_ objective: MetricObjective) throws {
         let data = CheckpointTests.toyDataset(), options = Self.options(objective)
         let straight = try Self.trainer(data, options, network: Self.fresh(data, options))
-        _ = straight.trainEpoch()
-        _ = straight.trainEpoch()
+        _ = try straight.trainEpoch()
+        _ = try straight.trainEpoch()
 
         let first = try Self.trainer(data, options, network: Self.fresh(data, options))
-        _ = first.trainEpoch()
+        _ = try first.trainEpoch()
         let path = CheckpointTests.temporary("metric-resume-\(objective).h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try first.checkpoint(arguments: options.json, classNames: []).save(path, inputs: [])
         let saved = try Checkpoint.load(path)
         #expect((saved.memoryBank != nil) == (objective == .instance) && saved.epoch == 1)
         let resumed = try Self.trainer(data, options, network: saved.network, resume: saved)
-        _ = resumed.trainEpoch()
+        _ = try resumed.trainEpoch()
         for ((key, a), (_, b)) in zip(straight.network.namedParameters(), resumed.network.namedParameters()) {
             #expect(a.value == b.value, "\(key) differs after resuming")
         }
@@ -67,7 +67,7 @@ struct MetricTrainerTests {
         for threads in [1, 2] {
             try Parallel.$threadCount.withValue(threads) {
                 let trainer = try Self.trainer(data, options, network: Self.fresh(data, options))
-                _ = trainer.trainEpoch()
+                _ = try trainer.trainEpoch()
                 results.append(trainer.network.namedParameters().map { $0.1.value })
             }
         }

@@ -76,7 +76,7 @@ public struct MemoryOption: ParsableArguments {
 
 /// `--resume`: the same in every training subcommand.
 public struct ResumeOption: ParsableArguments {
-    @Flag(help: "Continue the run in the --output checkpoint if there is one (same options; --epochs/--iterations may grow); start it otherwise.")
+    @Flag(help: "Continue the unfinished run in OUT.partial.h5 beside --output, else the complete --output checkpoint (same options; --epochs/--iterations may grow); start it otherwise.")
     public var resume = false
 
     public init() {}

@@ -54,7 +54,7 @@ public enum FeatureExtraction {
                                      normalize: normalize, model: "pca:\(path)")
             try features.write(output, inputs: [datasetPath, path]) { try projection.write(to: $0) }
         case .network(let checkpoint):
-            let network = try Checkpoint.load(checkpoint).network
+            let network = try Checkpoint.loadTrained(checkpoint).network
             try NetworkFeatures.extract(network, model: checkpoint, images: dataset, source: datasetPath, layer: layer, normalize: normalize)
                 .write(output, inputs: [datasetPath, checkpoint])
         }

@@ -26,7 +26,7 @@ public struct ModelEvaluation {
     /// Evaluates, writes the requested outputs, and returns the text report for stdout.
     public func run() throws -> String {
         for path in [json, output, plotDirectory].compactMap({ $0 }) { try PseudoEvaluation.checkParent(of: path) }
-        let loaded = try Checkpoint.load(checkpoint)
+        let loaded = try Checkpoint.loadTrained(checkpoint)
         let images = try ImageDataset.read(dataset)
         guard images.channels == loaded.network.inputChannels else {
             throw MTError.badInput(dataset, "/images", "expected \(loaded.network.inputChannels) channels for \(checkpoint), found \(images.channels)")

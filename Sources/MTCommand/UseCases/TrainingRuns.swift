@@ -4,31 +4,43 @@ import MTCore
 import MTNetwork
 import MTStorage
 
-/// What the two `mt-train` training subcommands share around the one training loop (`Trainer`): resuming
-/// the run in `-o`, a line per epoch with the caller's evaluation, and the checkpoint after every epoch.
-/// `--resume` means the same in both: continue the checkpoint at `-o` if there is one (same options;
-/// `--epochs`/`--iterations` may grow), start fresh with a note if there is none.
+/// What the two `mt-train` training subcommands share around the one training loop (`Trainer`): resuming,
+/// a line per epoch with the caller's evaluation, and the checkpoints.
+///
+/// Nothing lost, nothing half-done that looks finished: every epoch's checkpoint goes to the partial file
+/// beside `-o` (`model.partial.h5` for `-o model.h5`, attribute `complete` = 0); `-o` is written once, when
+/// the run is done (`complete` = 1), and the partial file is then removed. An interrupted run leaves any
+/// earlier `-o` as it was. `--resume` means the same in both subcommands: continue the partial file if there
+/// is one, else the complete `-o` (same options; `--epochs`/`--iterations` may grow), else start fresh with
+/// a note.
 enum TrainingRun {
     /// The checkpoint to continue, or nil for a fresh start; refuses a checkpoint of a different run.
     static func resumable<Options: TrainingArguments>(_ output: String, resume: Bool, options: Options) throws -> Checkpoint? {
-        guard resume else { return nil }
-        guard fileExists(output) else {
-            Console.note("--resume: \(output) does not exist yet; starting a new run")
+        let partial = Checkpoint.partialPath(of: output)
+        guard resume else {
+            if fileExists(partial) { Console.note("\(partial): an unfinished run; starting over (--resume continues it)") }
             return nil
         }
-        let checkpoint = try Checkpoint.load(output)
+        guard let source = [partial, output].first(where: fileExists) else {
+            Console.note("--resume: neither \(partial) nor \(output) exists yet; starting a new run")
+            return nil
+        }
+        let checkpoint = try Checkpoint.load(source)
         guard let stored = try? JSONDecoder().decode(Options.self, from: Data(checkpoint.arguments.utf8)),
               options.canResume(stored) else {
-            throw MTError.badInput(output, nil, "expected a checkpoint of the same run to resume (same options; only --epochs/--iterations may grow: \(options.json)), found \(checkpoint.arguments)")
+            throw MTError.badInput(source, nil, "expected a checkpoint of the same run to resume (same options; only --epochs/--iterations may grow: \(options.json)), found \(checkpoint.arguments)")
         }
-        Console.note("resuming \(output) after epoch \(checkpoint.epoch)")
+        Console.note(source == partial ? "resuming the unfinished run in \(partial) after epoch \(checkpoint.epoch)"
+                                       : "continuing \(output) after epoch \(checkpoint.epoch)")
         return checkpoint
     }
 
     /// Trains the remaining epochs; after each prints one line (loss, accuracy, lr, images/s, what
-    /// `evaluate` adds, seconds) and writes the checkpoint atomically.
+    /// `evaluate` adds, seconds) and writes the checkpoint atomically: to the partial file while epochs
+    /// remain, to `output` after the last (then the partial file goes).
     static func train(_ trainer: Trainer, arguments: String, classNames: [String], output: String, inputs: [String],
                       evaluate: (Network) throws -> String) throws {
+        let partial = Checkpoint.partialPath(of: output)
         try trainer.run { report in
             var line = String(format: "epoch %d/%d loss %.4f", report.epoch, report.totalEpochs, report.meanLoss)
             if let accuracy = report.accuracy { line += String(format: " acc %.2f%%", 100 * accuracy) }
@@ -36,7 +48,14 @@ enum TrainingRun {
             let start = Date()
             line += try evaluate(trainer.network)
             Console.note(line + String(format: " (%.1fs)", report.seconds + Date().timeIntervalSince(start)))
-            try trainer.checkpoint(arguments: arguments, classNames: classNames).save(output, inputs: inputs)
+            let checkpoint = trainer.checkpoint(arguments: arguments, classNames: classNames)
+            try checkpoint.save(checkpoint.isComplete ? output : partial, inputs: inputs)
+        }
+        if fileExists(partial) {
+            // Left behind, a stale partial file would be what the next --resume continues.
+            do { try FileManager.default.removeItem(atPath: partial) } catch {
+                Console.warn("\(partial): cannot remove the finished run's epoch checkpoint: \(error.localizedDescription)")
+            }
         }
     }
 
@@ -107,7 +126,7 @@ public enum ClassifierRun {
         if let resumed {
             network = resumed.network
         } else if let initFrom = inputs.initFrom {
-            let pretrained = try Checkpoint.load(initFrom).network
+            let pretrained = try Checkpoint.loadTrained(initFrom).network
             guard pretrained.architecture == arch, pretrained.inputChannels == dataset.channels else {
                 throw MTError.badInput(initFrom, nil, "expected a \(arch.rawValue) on \(dataset.channels) channels, found \(pretrained.architecture.rawValue) on \(pretrained.inputChannels)")
             }

@@ -25,7 +25,8 @@ public struct StateTensor: Sendable, Equatable {
 /// optional `/optimizer/momentum/<key>` float32 (SGD momentum buffers, for `--resume`), optional
 /// `/class_names` strings [K], optional `/metric/memory` float32 [N, D] (an instance-discrimination memory
 /// bank); attributes `arch`, `input_channels`, `output_dim`, `normalize_output`, `epoch` (epochs completed),
-/// `iteration` (optimiser steps taken), `args` (the training options, JSON) and optional `nce_normalizer`.
+/// `iteration` (optimiser steps taken), `args` (the training options, JSON), optional `nce_normalizer` and
+/// optional `complete` (0 in the epoch checkpoints of a run still in progress; absent counts as 1).
 public struct CheckpointRecord: Sendable {
     public var architecture: String
     public var inputChannels: Int
@@ -47,11 +48,14 @@ public struct CheckpointRecord: Sendable {
     public var memoryBank: [Float]?
     /// The frozen NCE normaliser Z.
     public var nceNormalizer: Double?
+    /// False for an epoch checkpoint of an unfinished run (resumable, but not a trained model). Files
+    /// without the attribute (older ones, torch2h5 conversions) are complete.
+    public var isComplete: Bool
 
     public init(architecture: String, inputChannels: Int, outputDimension: Int?, normalizesOutput: Bool,
                 inputMean: [Float], inputStd: [Float], state: [StateTensor], momentum: [String: [Float]] = [:],
                 epoch: Int = 0, iteration: Int = 0, arguments: String = "{}", classNames: [String] = [],
-                memoryBank: [Float]? = nil, nceNormalizer: Double? = nil) {
+                memoryBank: [Float]? = nil, nceNormalizer: Double? = nil, isComplete: Bool = true) {
         self.architecture = architecture
         self.inputChannels = inputChannels
         self.outputDimension = outputDimension
@@ -66,6 +70,7 @@ public struct CheckpointRecord: Sendable {
         self.classNames = classNames
         self.memoryBank = memoryBank
         self.nceNormalizer = nceNormalizer
+        self.isComplete = isComplete
     }
 
     /// The tensor stored under `key`.

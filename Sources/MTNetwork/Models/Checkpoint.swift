@@ -14,9 +14,12 @@ public struct Checkpoint {
     /// Instance discrimination's memory bank [N, D] and frozen NCE normaliser, for an exact resume.
     public var memoryBank: [Float]?
     public var nceNormalizer: Double?
+    /// False for an epoch checkpoint of a run still in progress: resumable, not a trained model.
+    public var isComplete: Bool
 
     public init(network: Network, momentum: [String: [Float]] = [:], epoch: Int = 0, iteration: Int = 0,
-                arguments: String = "{}", classNames: [String] = [], memoryBank: [Float]? = nil, nceNormalizer: Double? = nil) {
+                arguments: String = "{}", classNames: [String] = [], memoryBank: [Float]? = nil, nceNormalizer: Double? = nil,
+                isComplete: Bool = true) {
         self.network = network
         self.momentum = momentum
         self.epoch = epoch
@@ -25,6 +28,7 @@ public struct Checkpoint {
         self.classNames = classNames
         self.memoryBank = memoryBank
         self.nceNormalizer = nceNormalizer
+        self.isComplete = isComplete
     }
 
     /// Builds the network a record describes, with every parameter and buffer loaded; `source` names the
@@ -73,7 +77,7 @@ public struct Checkpoint {
         }
         self.init(network: network, momentum: momentum, epoch: record.epoch, iteration: record.iteration,
                   arguments: record.arguments, classNames: record.classNames, memoryBank: record.memoryBank,
-                  nceNormalizer: record.nceNormalizer)
+                  nceNormalizer: record.nceNormalizer, isComplete: record.isComplete)
     }
 
     /// The record to store: every parameter and buffer in `state_dict` order.
@@ -86,6 +90,6 @@ public struct Checkpoint {
                 StateTensor(key: key, shape: parameter.shape, values: parameter.value, isCounter: parameter.kind == .counter)
             },
             momentum: momentum, epoch: epoch, iteration: iteration, arguments: arguments, classNames: classNames,
-            memoryBank: memoryBank, nceNormalizer: nceNormalizer)
+            memoryBank: memoryBank, nceNormalizer: nceNormalizer, isComplete: isComplete)
     }
 }

@@ -78,6 +78,10 @@ public struct EpochReport: Sendable {
 /// from (seed + 0x5EED, epoch, position), the objective's own draws from (seed, iteration), and every layer
 /// reduces in an order that does not depend on the thread count (`BatchSplit`), so a run — and a resumed
 /// run, whose momentum and progress come from the checkpoint — is fixed by the seed alone.
+///
+/// Divergence: a non-finite loss (checked every step) or parameter (checked at the end of every epoch,
+/// before the caller can checkpoint it) stops training with an error naming the epoch and step, so no
+/// checkpoint of a broken network is ever written.
 public final class Trainer {
     public let network: Network
     public let objective: any TrainingObjective
@@ -124,8 +128,9 @@ public final class Trainer {
         return warm * schedule.rate(base: settings.lr, epoch: t, total: Double(totalSteps) / Double(stepsPerEpoch))
     }
 
-    /// Trains one epoch (or what is left of the step budget) and reports it.
-    public func trainEpoch() -> EpochReport {
+    /// Trains one epoch (or what is left of the step budget) and reports it; throws when the loss or a
+    /// parameter becomes non-finite.
+    public func trainEpoch() throws -> EpochReport {
         var rng = SeededGenerator(seed: settings.seed, stream: UInt64(epoch))
         let order = Array(0..<objective.sampleCount).shuffled(using: &rng)
         let steps = min(stepsPerEpoch, totalSteps - iteration), b = batchSize
@@ -138,6 +143,10 @@ public final class Trainer {
             let lr = learningRate
             let outcome = objective.step(network, positions: positions, augmentationSeed: settings.seed &+ 0x5EED,
                                          stream: (UInt64(epoch) << 32) | UInt64(step * b), iteration: iteration)
+            guard outcome.loss.isFinite else {
+                progress.finish()
+                throw diverged("the loss is \(outcome.loss.isNaN ? "NaN" : "infinite")", step: step + 1, of: steps)
+            }
             optimizer.step(lr: Float(lr))
             iteration += 1
             lossSum += outcome.loss
@@ -151,6 +160,11 @@ public final class Trainer {
             progress.advance(by: b, status: status + String(format: " lr %.4g", lr))
         }
         progress.finish()
+        // A step with a finite loss can still leave an infinite update behind (and buffers such as running
+        // variances are not in the loss): one pass over every parameter and buffer per epoch is cheap.
+        if let (key, _) = network.namedParameters().first(where: { !$0.1.value.allSatisfy(\.isFinite) }) {
+            throw diverged("\(key) has non-finite values", step: steps, of: steps)
+        }
         epoch += 1
         let seconds = Date().timeIntervalSince(start)
         return EpochReport(epoch: epoch, totalEpochs: totalEpochs, meanLoss: lossSum / Double(max(steps, 1)),
@@ -159,17 +173,23 @@ public final class Trainer {
     }
 
     /// Trains the remaining epochs, calling `afterEpoch` after each (to evaluate, print, checkpoint).
-    public func run(afterEpoch: (EpochReport) throws -> Void) rethrows {
+    public func run(afterEpoch: (EpochReport) throws -> Void) throws {
         while !isFinished { try afterEpoch(trainEpoch()) }
     }
 
+    /// The error that stops a diverged run (an internal failure, exit 1: the options were in range).
+    private func diverged(_ what: String, step: Int, of steps: Int) -> MTError {
+        MTError.failure("training diverged at epoch \(epoch + 1)/\(totalEpochs), step \(step)/\(steps): \(what) "
+                        + "(try a smaller learning rate)")
+    }
+
     /// The current state as a checkpoint: network, momentum, progress, the run's options (`arguments`,
-    /// JSON) and whatever the objective needs to resume.
+    /// JSON) and whatever the objective needs to resume; complete once the step budget is spent.
     public func checkpoint(arguments: String, classNames: [String]) -> Checkpoint {
         var momentum: [String: [Float]] = [:]
         for (index, (key, _)) in optimizer.parameters.enumerated() { momentum[key] = optimizer.buffers[index] }
         var checkpoint = Checkpoint(network: network, momentum: momentum, epoch: epoch, iteration: iteration,
-                                    arguments: arguments, classNames: classNames)
+                                    arguments: arguments, classNames: classNames, isComplete: isFinished)
         objective.save(into: &checkpoint)
         return checkpoint
     }

@@ -38,7 +38,7 @@ extension CheckpointRecord {
             inputMean: mean.values, inputStd: std.values, state: state, momentum: momentum,
             epoch: reader.intAttribute("epoch") ?? 0, iteration: reader.intAttribute("iteration") ?? 0,
             arguments: reader.stringAttribute("args") ?? "{}", classNames: names, memoryBank: memory,
-            nceNormalizer: reader.doubleAttribute("nce_normalizer"))
+            nceNormalizer: reader.doubleAttribute("nce_normalizer"), isComplete: reader.intAttribute("complete").map { $0 != 0 } ?? true)
     }
 
     /// Writes the checkpoint artifact atomically.
@@ -52,6 +52,7 @@ extension CheckpointRecord {
         try file.setAttribute("epoch", epoch)
         try file.setAttribute("iteration", iteration)
         try file.setAttribute("args", arguments)
+        try file.setAttribute("complete", isComplete ? 1 : 0)
         try file.write("/input/mean", inputMean)
         try file.write("/input/std", inputStd)
         for tensor in state {

@@ -17,8 +17,12 @@ struct EvalModelCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Classifier checkpoint (checkpoint artifact).") var checkpoint: String
     @Argument(help: "Labelled data set to evaluate on (dataset artifact).") var dataset: String
-    @Option(help: "Inference batch size.") var batchSize = 512
+    @Option(help: "Inference batch size (\(TrainingChecks.batchSize)).") var batchSize = 512
     @OptionGroup var report: ReportOutputOptions
+
+    func validate() throws {
+        try TrainingChecks.batchSize.check(batchSize, "--batch-size")
+    }
 
     func execute() throws {
         let text = try ModelEvaluation(checkpoint: checkpoint, dataset: dataset, batchSize: batchSize, json: report.json,

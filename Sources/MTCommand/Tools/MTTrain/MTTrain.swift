@@ -20,7 +20,8 @@ struct TrainClassifierCommand: ToolCommand {
         abstract: "Train a classifier on labelled samples plus a selection of pseudo-labels.",
         discussion: """
         Trains on the split's labelled samples (weight 1) plus the selection (its pseudo-labels and weights);
-        with neither, on every sample of DATASET that has a label. Writes a checkpoint after every epoch.
+        with neither, on every sample of DATASET that has a label. After every epoch a checkpoint goes to
+        OUT.partial.h5 beside -o (complete = 0, what --resume continues); -o is written when training is done.
 
           mt-train classifier mnist-train.h5 --arch mnist-cnn --epochs 15 --eval mnist-test.h5 -o cnn.h5
           mt-train classifier train.h5 --split split.h5 --selection sel.h5 --init metric.h5 --arch mnist-cnn -o ft.h5
@@ -36,27 +37,34 @@ struct TrainClassifierCommand: ToolCommand {
     @Option(name: .customLong("eval"), help: "Data set to report test accuracy on after every epoch.") var evaluation: String?
     @OptionGroup var resume: ResumeOption
     @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
-    @Option(help: "Epochs.") var epochs = 30
-    @Option(help: "Total optimiser steps (overrides --epochs).") var iterations: Int?
-    @Option(help: "Mini-batch size.") var batchSize = 128
-    @Option(help: "Base learning rate.") var lr = 0.1
-    @Option(help: "SGD momentum.") var momentum = 0.9
-    @Option(help: "Weight decay (L2 on every parameter, as PyTorch SGD).") var weightDecay = 5e-4
+    @Option(help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 30
+    @Option(help: "Total optimiser steps (\(TrainingChecks.iterations); overrides --epochs).") var iterations: Int?
+    @Option(help: "Mini-batch size (\(TrainingChecks.batchSize)).") var batchSize = 128
+    @Option(help: "Base learning rate (\(TrainingChecks.learningRate)).") var lr = 0.1
+    @Option(help: "SGD momentum (\(TrainingChecks.momentum)).") var momentum = 0.9
+    @Option(help: "Weight decay (\(TrainingChecks.weightDecay); L2 on every parameter, as PyTorch SGD).") var weightDecay = 5e-4
     @Flag(help: "Nesterov momentum.") var nesterov = false
     @Option(help: "Learning-rate schedule: cosine, restarts:PERIOD[:MULT], step:E1,E2[:GAMMA], constant.") var schedule = "cosine"
-    @Option(help: "Linear learning-rate warm-up, in epochs (0 = none).") var warmup = 0.0
-    @Option(help: "Label smoothing of the cross-entropy (0 = off).") var labelSmoothing = 0.0
+    @Option(help: "Linear learning-rate warm-up, in epochs (\(TrainingChecks.warmup); 0 = none).") var warmup = 0.0
+    @Option(help: "Label smoothing of the cross-entropy (\(TrainingChecks.labelSmoothing); 0 = off).") var labelSmoothing = 0.0
     @Option(help: "Augmentation: none, digits, natural (default: digits for 1-channel images up to 32 px, else natural).")
     var augment: Augmentation?
-    @Option(help: "Output classes (default: the data set's class count).") var outputDim: Int?
+    @Option(help: "Output classes (\(TrainingChecks.outputDim); default: the data set's class count).") var outputDim: Int?
+
+    var optimizer: OptimizerSettings {
+        OptimizerSettings(epochs: epochs, iterations: iterations, batchSize: batchSize, lr: lr, momentum: momentum,
+                          weightDecay: weightDecay, nesterov: nesterov, schedule: schedule, warmupEpochs: warmup, seed: seed.seed)
+    }
+
+    func validate() throws {
+        try TrainingChecks.check(optimizer, batchSize: TrainingChecks.batchSize)
+        try TrainingChecks.labelSmoothing.check(labelSmoothing, "--label-smoothing")
+        try TrainingChecks.outputDim.check(outputDim, "--output-dim")
+    }
 
     func execute() throws {
-        let options = ClassifierOptions(
-            arch: arch.rawValue,
-            optimizer: OptimizerSettings(epochs: epochs, iterations: iterations, batchSize: batchSize, lr: lr, momentum: momentum,
-                                         weightDecay: weightDecay, nesterov: nesterov, schedule: schedule, warmupEpochs: warmup,
-                                         seed: seed.seed),
-            labelSmoothing: labelSmoothing, augmentation: augment?.rawValue ?? "auto", outputDim: outputDim)
+        let options = ClassifierOptions(arch: arch.rawValue, optimizer: optimizer, labelSmoothing: labelSmoothing,
+                                        augmentation: augment?.rawValue ?? "auto", outputDim: outputDim)
         try ClassifierRun.run(.init(dataset: dataset, split: split, selection: selection, initFrom: initFrom,
                                     evaluation: evaluation, output: output.output, resume: resume.resume), options: options)
     }
@@ -71,10 +79,17 @@ struct TrainBenchmarkCommand: ToolCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Architecture.") var arch: Architecture
-    @Option(help: "Input channels.") var channels = 1
-    @Option(help: "Input height and width.") var size = 28
-    @Option(help: "Timed training steps (batch 128).") var trainSteps = 10
-    @Option(help: "Timed inference batches (batch 512).") var inferBatches = 4
+    @Option(help: "Input channels (\(TrainingChecks.channels)).") var channels = 1
+    @Option(help: "Input height and width (\(TrainingChecks.imageSize)).") var size = 28
+    @Option(help: "Timed training steps (\(TrainingChecks.steps); batch 128).") var trainSteps = 10
+    @Option(help: "Timed inference batches (\(TrainingChecks.steps); batch 512).") var inferBatches = 4
+
+    func validate() throws {
+        try TrainingChecks.channels.check(channels, "--channels")
+        try TrainingChecks.imageSize.check(size, "--size")
+        try TrainingChecks.steps.check(trainSteps, "--train-steps")
+        try TrainingChecks.steps.check(inferBatches, "--infer-batches")
+    }
 
     func execute() throws {
         let result = NetworkBenchmark.run(arch, channels: channels, size: size, trainSteps: trainSteps, inferBatches: inferBatches)

@@ -13,7 +13,8 @@ struct TrainMetricCommand: ToolCommand {
         rows, or the full softmax with --negatives 0), simclr (two augmented views, in-batch NT-Xent), supervised
         (a classifier on DATASET's labels; its penultimate layer is the metric). Labels of DATASET are never used
         by instance/simclr except by the --eval monitor (200-NN accuracy of the held-out set and the mean
-        pairwise cosine of its embeddings, printed after every epoch). Writes a checkpoint after every epoch.
+        pairwise cosine of its embeddings, printed after every epoch). After every epoch a checkpoint goes to
+        OUT.partial.h5 beside -o (complete = 0, what --resume continues); -o is written when training is done.
 
           mt-train metric mnist-train.h5 --arch mnist-cnn --objective simclr --epochs 10 --eval mnist-test.h5 -o metric.h5
           mt-train metric mnist-train.h5 --arch mnist-cnn --objective instance --negatives 0 --epochs 10 -o metric.h5
@@ -29,36 +30,43 @@ struct TrainMetricCommand: ToolCommand {
     @OptionGroup var resume: ResumeOption
     @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
     @Option(help: "instance, simclr or supervised.") var objective: MetricObjective = .instance
-    @Option(help: "Epochs.") var epochs = 10
-    @Option(help: "Mini-batch size (images; simclr feeds 2x as many views).") var batchSize = 128
-    @Option(help: "Base learning rate.") var lr = 0.03
-    @Option(help: "SGD momentum.") var momentum = 0.9
-    @Option(help: "Weight decay.") var weightDecay = 5e-4
+    @Option(help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 10
+    @Option(help: "Mini-batch size (\(TrainingChecks.metricBatchSize); images, simclr feeds 2x as many views).") var batchSize = 128
+    @Option(help: "Base learning rate (\(TrainingChecks.learningRate)).") var lr = 0.03
+    @Option(help: "SGD momentum (\(TrainingChecks.momentum)).") var momentum = 0.9
+    @Option(help: "Weight decay (\(TrainingChecks.weightDecay)).") var weightDecay = 5e-4
     @Flag(inversion: .prefixedNo, help: "Nesterov momentum (the reference uses it).") var nesterov = true
     @Option(help: "Learning-rate schedule: cosine, restarts:PERIOD[:MULT] (the reference: restarts:10:2), step:E1,E2[:GAMMA], constant.")
     var schedule = "cosine"
-    @Option(help: "Linear learning-rate warm-up, in epochs.") var warmup = 1.0
-    @Option(help: "Embedding dimension (instance, simclr).") var embeddingDim = 128
-    @Option(help: "instance: NCE noise samples per image; 0 = full softmax over all images.") var negatives = 4096
-    @Option(help: "Softmax temperature (default: 0.07 instance, 0.2 simclr).") var temperature: Double?
-    @Option(help: "instance: memory bank momentum.") var bankMomentum = 0.5
+    @Option(help: "Linear learning-rate warm-up, in epochs (\(TrainingChecks.warmup)).") var warmup = 1.0
+    @Option(help: "Embedding dimension (\(TrainingChecks.embeddingDim); instance, simclr).") var embeddingDim = 128
+    @Option(help: "instance: NCE noise samples per image (\(TrainingChecks.negatives)); 0 = full softmax over all images.") var negatives = 4096
+    @Option(help: "Softmax temperature (\(TrainingChecks.temperature); default: 0.07 instance, 0.2 simclr).") var temperature: Double?
+    @Option(help: "instance: memory bank momentum (\(TrainingChecks.bankMomentum)).") var bankMomentum = 0.5
     @Option(help: "instance: memory bank initialisation, network (de-meaned fresh embeddings) or random (the reference).")
     var bankInit = "network"
     @Option(help: "instance: NCE normaliser Z, batch (re-estimated every step) or frozen (after the first step, the reference).")
     var normalizer = "batch"
     @Option(help: "Augmentation: auto, none, digits, natural (auto: digits for 1-channel images up to 32 px).") var augment = "auto"
 
+    var optimizer: OptimizerSettings {
+        OptimizerSettings(epochs: epochs, batchSize: batchSize, lr: lr, momentum: momentum, weightDecay: weightDecay,
+                          nesterov: nesterov, schedule: schedule, warmupEpochs: warmup, seed: seed.seed)
+    }
+
     mutating func validate() throws {
         guard ["network", "random"].contains(bankInit) else { throw ValidationError("--bank-init must be network or random") }
         guard ["batch", "frozen"].contains(normalizer) else { throw ValidationError("--normalizer must be batch or frozen") }
-        guard epochs >= 1, batchSize >= 2, negatives >= 0 else { throw ValidationError("--epochs >= 1, --batch-size >= 2, --negatives >= 0") }
+        try TrainingChecks.check(optimizer, batchSize: TrainingChecks.metricBatchSize)
+        try TrainingChecks.embeddingDim.check(embeddingDim, "--embedding-dim")
+        try TrainingChecks.negatives.check(negatives, "--negatives")
+        try TrainingChecks.temperature.check(temperature, "--temperature")
+        try TrainingChecks.bankMomentum.check(bankMomentum, "--bank-momentum")
     }
 
     func execute() throws {
         let options = MetricOptions(
-            arch: arch.rawValue, objective: objective,
-            optimizer: OptimizerSettings(epochs: epochs, batchSize: batchSize, lr: lr, momentum: momentum, weightDecay: weightDecay,
-                                         nesterov: nesterov, schedule: schedule, warmupEpochs: warmup, seed: seed.seed),
+            arch: arch.rawValue, objective: objective, optimizer: optimizer,
             embeddingDim: embeddingDim, negatives: negatives, temperature: temperature ?? objective.defaultTemperature,
             bankMomentum: bankMomentum, bankInit: bankInit, normalizer: normalizer, augmentation: augment)
         try MetricRun.run(dataset: dataset, evaluation: evaluation, output: output.output, resume: resume.resume, options: options)
