@@ -92,7 +92,7 @@ struct NetworkGradientTests {
         let x = Self.random([13, 2, 6, 6], seed: 6), dy = Self.random([13, 3, 6, 6], seed: 7)
         var runs: [([Float], [Float], [Float], [Float])] = []
         for threads in [1, 3] {
-            try Parallel.$threadCount.withValue(threads) {
+            Parallel.$threadCount.withValue(threads) {
                 conv.weight.zeroGrad()
                 conv.bias!.zeroGrad()
                 let y = conv.forward(x, training: true)

@@ -23,7 +23,7 @@ public struct PNGImage: Sendable {
         var message = [CChar](repeating: 0, count: 256)
         let status = mt_png_read(path, &data, &width, &height, &channels, &message, message.count)
         guard status == 0, let data else {
-            throw MTError.badInput(path, nil, "cannot decode PNG: \(String(cString: message))")
+            throw MTError.badInput(path, nil, "cannot decode PNG: \(cString(message))")
         }
         defer { mt_png_free(data) }
         let count = Int(width) * Int(height) * Int(channels)
@@ -35,7 +35,7 @@ public struct PNGImage: Sendable {
     public func write(_ path: String) throws {
         var message = [CChar](repeating: 0, count: 256)
         let status = mt_png_write(path, pixels, UInt32(width), UInt32(height), UInt32(channels), &message, message.count)
-        guard status == 0 else { throw MTError.failure("\(path): cannot write PNG: \(String(cString: message))") }
+        guard status == 0 else { throw MTError.failure("\(path): cannot write PNG: \(cString(message))") }
     }
 
     /// The same image with `count` channels (1 gray or 3 RGB): alpha is dropped, gray is repeated to
@@ -61,4 +61,9 @@ public struct PNGImage: Sendable {
         }
         return result
     }
+}
+
+/// The text of a NUL-terminated C buffer (libpng's error message).
+private func cString(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
