@@ -20,11 +20,16 @@ struct EvalMetricCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Features of the labelled training samples (features artifact with /labels).") var train: String
     @Argument(help: "Features of the held-out samples (features artifact with /labels).") var test: String
-    @Option(name: .short, help: "Voters per held-out row.") var k = KNNVoting.monitorK
-    @Option(help: "Temperature T of the vote weights exp(cos / T).") var temperature = KNNVoting.monitorTemperature
+    @Option(name: .short, help: NumericChecks.help("Voters per held-out row", .atLeast(1))) var k = KNNVoting.monitorK
+    @Option(help: NumericChecks.help("Temperature T of the vote weights exp(cos / T)", .positive)) var temperature = KNNVoting.monitorTemperature
     @Option(help: "Also write every number as JSON to this file.") var json: String?
     @Option(name: [.short, .long], help: "Also write the metrics artifact (HDF5) to this file.") var output: String?
     @Option(help: "Write confusion-NAME.png into this directory.") var plot: String?
+
+    func validate() throws {
+        try NumericChecks.check(k, .atLeast(1), "-k")
+        try NumericChecks.check(temperature, .positive, "--temperature")
+    }
 
     func execute() throws {
         let report = try MetricEvaluation(reference: train, queries: test, k: k, temperature: temperature, json: json,
