@@ -4,12 +4,14 @@ extension ImageDataset {
     /// Reads and checks a dataset file.
     public static func read(_ path: String) throws -> ImageDataset {
         let reader = try ArtifactReader(path, expecting: .dataset)
-        // Shapes first, so that /images and /labels must agree before the large read.
+        // Shapes first, so that /images and /labels must agree before anything is read; then the images,
+        // the one large read, so that a file declaring more than memory holds is refused before any other.
         try reader.check("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
+        try reader.check("/labels", as: Int32.self, shape: ["N"])
+        let images = try reader.read("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
         let names = try reader.classNames()
         let (labels, classCount) = try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count,
                                                         unknownAllowed: true)
-        let images = try reader.read("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
         return ImageDataset(images: images.values, count: images.shape[0], height: images.shape[1],
                             width: images.shape[2], channels: images.shape[3], labels: labels,
                             classNames: names.isEmpty ? (0..<classCount).map(String.init) : names,
