@@ -80,7 +80,7 @@ import TestSupport
                 (["eigen", dir + "/features.h5"], "expected mt_kind graph, found 'features'"),
                 (["eigen", dir + "/queries.h5"], "/neighbors: expected a graph of a set against itself"),
                 (["eigen", dir + "/missing.h5"], "no such file"),
-                (["eigen", dir + "/graph.h5", "-n", "0"], "-n must be between 1 and the number of samples"),
+                (["eigen", dir + "/graph.h5", "-n", "0"], "-n must be >= 1, got 0"),
                 (["propagate", dir + "/graph.h5", "--split", dir + "/small-split.h5"], "expected mt_kind eigen, found 'graph'"),
             ]
             for (arguments, message) in cases {

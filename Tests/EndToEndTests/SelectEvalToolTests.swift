@@ -154,7 +154,7 @@ import TestSupport
             try badLabels.write("/confidence", [Float(0.5), 0.5])
             badLabels.close()
             try expectRefused("mt-select", ["pseudo", dir + "/badlabels.h5", "--ratio", "1", "-o", dir + "/s.h5"], in: dir,
-                              mentioning: "badlabels.h5: /labels: expected labels in 0..<2, found 5")
+                              mentioning: "badlabels.h5: /labels: expected labels in 0..<2 (2 classes), found 5")
             try expectRefused("mt-select", ["pseudo", dir + "/truth.h5", "--ratio", "1", "-o", dir + "/s.h5"], in: dir,
                               mentioning: "expected mt_kind pseudo-labels, found 'features'")
             try expectRefused("mt-select", ["pseudo", dir + "/knn.h5", "--ratio", "1", "--weights", "nc", "-o", dir + "/s.h5"], in: dir,

@@ -26,7 +26,10 @@ extension KNNVoting {
     /// `mt-knn propagate`: reads the features and the split, votes, writes the pseudo-labels artifact.
     static func run(features: String, split: String, k: Int?, temperature: Double, memoryBudget: Int, output: String) throws {
         let rows = RowMatrix(source: try FeatureRows(features))
-        let labeled = try Split.read(split, sampleCount: rows.count)
+        // The split is read whole; the features are streamed within the same --memory budget.
+        let labeled = try ReadBudget.$current.withValue(ReadBudget(bytes: memoryBudget, flag: "--memory")) {
+            try Split.read(split, sampleCount: rows.count)
+        }
         let result = try propagate(rows, split: labeled, k: k, temperature: temperature, memoryBudget: memoryBudget)
         Console.report(result.diagnostics)
         try result.labels.write(output, inputs: [features, split])
@@ -72,7 +75,7 @@ extension LabeledSplit {
     /// `mt-select split`: reads labels from a dataset or features file and writes a split file.
     static func run(input: String, rule: SplitRule, seed: UInt64, output: String) throws {
         let truth = try TruthLabels.read(input)
-        let classCount = max(truth.classNames.count, Int(truth.labels.max() ?? -1) + 1)
+        let classCount = truth.classCount
         guard classCount > 0 else { throw MTError.badInput(input, "/labels", "expected some known labels (>= 0), found none") }
         let (split, diagnostics) = try draw(labels: truth.labels, classCount: classCount, rule: rule, seed: seed)
         Console.report(diagnostics)

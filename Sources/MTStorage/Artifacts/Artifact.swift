@@ -116,11 +116,123 @@ public final class ArtifactReader {
         try self.init(path, expecting: [kind], dimensions: dimensions)
     }
 
-    /// Reads dataset `name`, checking its element class against `T` and its shape against `shape`.
+    /// Bytes of whole-dataset reads made through this reader so far, compared with `budget`.
+    private var bytesRead = 0
+
+    /// Reads dataset `name`, checking its element class against `T` and its shape against `shape`, and
+    /// refusing before it allocates when the declared size would exceed the read budget.
     public func read<T: H5Element>(_ name: String, as _: T.Type = T.self, shape: [ShapeDimension]) throws -> H5Array<T> {
         let found = try file.info(name)
         try check(name, found, T.dtype, T.isFloatingPoint, shape)
+        try reserve(found, elementSize: MemoryLayout<T>.stride, for: name)
         return try file.read(name, as: T.self)
+    }
+
+    /// HDF5 lets a tiny file declare a dataset of any size (chunks never written read as zeros), so the
+    /// declared size is checked against the budget before anything is allocated for it.
+    private func reserve(_ found: H5DatasetInfo, elementSize: Int, for name: String) throws {
+        var bytes = elementSize, overflow = false
+        for size in found.shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: size) }
+        if !overflow { (bytes, overflow) = bytesRead.addingReportingOverflow(bytes) }
+        let budget = ReadBudget.current ?? ReadBudget.availableMemory()
+        if overflow || budget.map({ bytes > $0.bytes }) == true {
+            let declared = overflow ? "more than \(Int.max)" : String(bytes - bytesRead)
+            throw MTError.badInput(path, name, "declares \(found) = \(declared) bytes, more than \(budget?.description ?? "can be addressed")")
+        }
+        bytesRead = bytes
+    }
+
+    /// Reads a float dataset that feeds arithmetic: any NaN or infinity is refused, naming its row.
+    public func readFinite(_ name: String, shape: [ShapeDimension]) throws -> H5Array<Float> {
+        let array = try read(name, as: Float.self, shape: shape)
+        if let index = array.values.firstIndex(where: { !$0.isFinite }) {
+            throw MTError.badInput(path, name, "expected finite values, found \(array.values[index]) in row \(index / max(1, array.rowLength))")
+        }
+        return array
+    }
+
+    /// Like `readFinite`, but nil when the dataset is absent.
+    public func readFiniteIfPresent(_ name: String, shape: [ShapeDimension]) throws -> H5Array<Float>? {
+        file.exists(name) ? try readFinite(name, shape: shape) : nil
+    }
+
+    /// Reads finite values in `range` (e.g. 0...1 for probabilities and confidences).
+    public func readFinite(_ name: String, shape: [ShapeDimension], in range: ClosedRange<Float>) throws -> H5Array<Float> {
+        let array = try readFinite(name, shape: shape)
+        try checkRange(name, array, range)
+        return array
+    }
+
+    public func readFiniteIfPresent(_ name: String, shape: [ShapeDimension], in range: ClosedRange<Float>) throws -> H5Array<Float>? {
+        file.exists(name) ? try readFinite(name, shape: shape, in: range) : nil
+    }
+
+    private func checkRange(_ name: String, _ array: H5Array<Float>, _ range: ClosedRange<Float>) throws {
+        if let index = array.values.firstIndex(where: { !range.contains($0) }) {
+            throw MTError.badInput(path, name, "expected values in \(range.lowerBound)...\(range.upperBound), found \(array.values[index]) in row \(index / max(1, array.rowLength))")
+        }
+    }
+
+    /// Reads [N, C] class distributions: entries in 0...1, each row summing to 1 (within float rounding).
+    public func readDistributions(_ name: String, shape: [ShapeDimension]) throws -> H5Array<Float> {
+        let array = try readFinite(name, shape: shape, in: 0...1)
+        let width = array.rowLength
+        guard width > 0 else { return array }
+        for row in 0..<array.rows {
+            var sum: Double = 0
+            for value in array.values[(row * width)..<((row + 1) * width)] { sum += Double(value) }
+            // float32 rounding of C terms stays far below this; a hand-made file off by more is not a distribution.
+            guard abs(sum - 1) <= 1e-3 else {
+                throw MTError.badInput(path, name, "expected rows summing to 1, found \(Float(sum)) in row \(row)")
+            }
+        }
+        return array
+    }
+
+    /// Reads labels under the one rule every tool uses: 0 <= label < `classes`, and -1 (unknown) only where
+    /// the format allows it. Labels are read at 64 bits so that a value too large for int32 is refused, not
+    /// wrapped. With `classes` nil (the file names no classes) the count is max(label) + 1, at most
+    /// `ArtifactReader.inferredClassLimit`; `classCount` of the result says which.
+    public func readLabels(_ name: String, shape: [ShapeDimension], classes: Int?, unknownAllowed: Bool) throws -> (labels: [Int32], classCount: Int) {
+        try check(name, as: Int32.self, shape: shape)
+        let raw = try read(name, as: Int64.self, shape: shape)
+        let lowest: Int64 = unknownAllowed ? -1 : 0
+        let limit = Int64(classes ?? Self.inferredClassLimit)
+        if let bad = raw.values.first(where: { $0 < lowest || $0 >= limit }) {
+            let known = classes.map { "\($0) classes" } ?? "at most \(Self.inferredClassLimit) classes when the file names none"
+            throw MTError.badInput(path, name, "expected labels in \(lowest)..<\(limit) (\(known)\(unknownAllowed ? ", -1 unknown" : "")), found \(bad)")
+        }
+        let labels = raw.values.map { Int32($0) }
+        return (labels, classes ?? Int((labels.max() ?? -1) + 1))
+    }
+
+    /// The most classes a file's labels may imply when it names none (no `/class_names`, no `num_classes`):
+    /// one stray large label would otherwise make a problem of that many classes.
+    public static let inferredClassLimit = 1 << 16
+
+    /// Reads sample indices in 0..<`count` (`count` nil: any non-negative, the caller bounds them), refusing
+    /// repeats when `unique` (a sample listed twice would count or be labelled twice). `stored` is the dtype
+    /// the format gives (named in errors); values are read at 64 bits whatever the file's width.
+    public func readIndices<Stored: H5Element>(_ name: String, stored _: Stored.Type = Int64.self, shape: [ShapeDimension],
+                                               below count: Int?, unique: Bool) throws -> [Int] {
+        try check(name, as: Stored.self, shape: shape)
+        let raw = try read(name, as: Int64.self, shape: shape)
+        let limit = Int64(count ?? Int(Int32.max))
+        if let bad = raw.values.first(where: { $0 < 0 || $0 >= limit }) {
+            throw MTError.badInput(path, name, "expected indices in 0..<\(limit), found \(bad)")
+        }
+        let indices = raw.values.map { Int($0) }
+        if unique, let repeated = Self.firstRepeat(indices) {
+            throw MTError.badInput(path, name, "expected distinct indices, found \(repeated) more than once")
+        }
+        return indices
+    }
+
+    /// The first value of `values` that occurs again later (nil when all are distinct).
+    static func firstRepeat(_ values: [Int]) -> Int? {
+        var seen = Set<Int>(minimumCapacity: values.count)
+        for value in values where !seen.insert(value).inserted { return value }
+        return nil
     }
 
     /// Like `read`, but nil when the dataset is absent.
@@ -157,7 +269,43 @@ public final class ArtifactReader {
         }
     }
 
+    /// `/class_names` when the file has it, else empty.
+    public func classNames() throws -> [String] {
+        guard file.exists("/class_names") else { return [] }
+        // Charged at a pointer and a short name per entry: the declared count is what could be huge.
+        try reserve(try file.info("/class_names"), elementSize: 64, for: "/class_names")
+        return try file.readStrings("/class_names")
+    }
+
     public func stringAttribute(_ name: String) -> String? { file.stringAttribute(name) }
     public func intAttribute(_ name: String) -> Int? { file.intAttribute(name) }
     public func doubleAttribute(_ name: String) -> Double? { file.doubleAttribute(name) }
+}
+
+/// How many bytes an `ArtifactReader` may read into memory, and the flag that sets it (named in the refusal).
+public struct ReadBudget: Sendable, CustomStringConvertible {
+    public var bytes: Int
+    /// The option that raises it (`--memory`), or nil when it is the machine's available memory.
+    public var flag: String?
+
+    public init(bytes: Int, flag: String?) {
+        self.bytes = bytes
+        self.flag = flag
+    }
+
+    /// The budget of the current command: bound by tools that have `--memory`; nil means the available memory.
+    @TaskLocal public static var current: ReadBudget? = nil
+
+    /// The machine's available memory (`MemAvailable` of /proc/meminfo); nil where there is none to read.
+    public static func availableMemory() -> ReadBudget? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return ReadBudget(bytes: kib * 1024, flag: nil)
+    }
+
+    public var description: String {
+        if let flag { return "the \(flag) budget of \(bytes) bytes (raise \(flag) if the file is right)" }
+        return "the \(bytes) bytes of memory available (MemAvailable in /proc/meminfo)"
+    }
 }

@@ -4,15 +4,16 @@ extension ImageDataset {
     /// Reads and checks a dataset file.
     public static func read(_ path: String) throws -> ImageDataset {
         let reader = try ArtifactReader(path, expecting: .dataset)
+        // Shapes first, so that /images and /labels must agree before anything is read; then the images,
+        // the one large read, so that a file declaring more than memory holds is refused before any other.
+        try reader.check("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
+        try reader.check("/labels", as: Int32.self, shape: ["N"])
         let images = try reader.read("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
-        let labels = try reader.read("/labels", as: Int32.self, shape: ["N"])
-        let names = reader.file.exists("/class_names") ? try reader.file.readStrings("/class_names") : []
-        let classCount = max(names.count, Int(labels.values.max() ?? -1) + 1)
-        if let bad = labels.values.first(where: { $0 < -1 || ($0 >= 0 && !names.isEmpty && Int($0) >= names.count) }) {
-            throw MTError.badInput(path, "/labels", "expected labels in -1..<\(classCount), found \(bad)")
-        }
+        let names = try reader.classNames()
+        let (labels, classCount) = try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count,
+                                                        unknownAllowed: true)
         return ImageDataset(images: images.values, count: images.shape[0], height: images.shape[1],
-                            width: images.shape[2], channels: images.shape[3], labels: labels.values,
+                            width: images.shape[2], channels: images.shape[3], labels: labels,
                             classNames: names.isEmpty ? (0..<classCount).map(String.init) : names,
                             name: reader.stringAttribute("name") ?? "")
     }

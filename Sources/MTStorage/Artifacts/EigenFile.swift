@@ -4,16 +4,15 @@ extension GraphEigenpairs {
     /// Reads and checks an eigen file (hand-made ones may omit `/residuals`).
     public static func read(_ path: String) throws -> GraphEigenpairs {
         let reader = try ArtifactReader(path, expecting: .eigen)
-        let values = try reader.read("/eigenvalues", as: Float.self, shape: ["n"])
-        let vectors = try reader.read("/eigenvectors", as: Float.self, shape: ["N", "n"])
-        let degrees = try reader.read("/degrees", as: Float.self, shape: ["N"])
-        let residuals = try reader.readIfPresent("/residuals", as: Float.self, shape: ["n"])
-        if let bad = degrees.values.first(where: { !($0 > 0) || !$0.isFinite }) {
-            throw MTError.badInput(path, "/degrees", "expected positive degrees, found \(bad)")
+        try reader.check("/eigenvectors", as: Float.self, shape: ["N", "n"])
+        try reader.check("/degrees", as: Float.self, shape: ["N"])
+        let values = try reader.readFinite("/eigenvalues", shape: ["n"])
+        let residuals = try reader.readFiniteIfPresent("/residuals", shape: ["n"])
+        let degrees = try reader.readFinite("/degrees", shape: ["N"])
+        if let row = degrees.values.firstIndex(where: { !($0 > 0) }) {
+            throw MTError.badInput(path, "/degrees", "expected positive degrees, found \(degrees.values[row]) in row \(row)")
         }
-        if let bad = values.values.first(where: { !$0.isFinite }) {
-            throw MTError.badInput(path, "/eigenvalues", "expected finite values, found \(bad)")
-        }
+        let vectors = try reader.readFinite("/eigenvectors", shape: ["N", "n"])
         var parameters: [String: AttributeValue] = [:]
         for name in reader.file.attributeNames() where !name.hasPrefix("mt_") {
             parameters[name] = reader.file.attribute(name)

@@ -4,10 +4,11 @@ extension Features {
     /// Reads and checks a features file; `/labels` may be absent in hand-made files (all unknown).
     public static func read(_ path: String) throws -> Features {
         let reader = try ArtifactReader(path, expecting: .features)
-        let features = try reader.read("/features", as: Float.self, shape: ["N", "D"])
-        let labels = try reader.readIfPresent("/labels", as: Int32.self, shape: ["N"])
+        try reader.check("/features", as: Float.self, shape: ["N", "D"])
+        let labels = try readLabels(reader)
+        let features = try reader.readFinite("/features", shape: ["N", "D"])
         return Features(values: features.values, count: features.shape[0], dimension: features.shape[1],
-                        labels: labels?.values ?? [Int32](repeating: -1, count: features.shape[0]),
+                        labels: labels ?? [Int32](repeating: -1, count: features.shape[0]),
                         model: reader.stringAttribute("model") ?? "", normalized: reader.intAttribute("normalized") == 1)
     }
 
@@ -15,7 +16,15 @@ extension Features {
     public static func openStream(_ path: String) throws -> (reader: ArtifactReader, count: Int, dimension: Int) {
         let reader = try ArtifactReader(path, expecting: .features)
         let shape = try reader.check("/features", as: Float.self, shape: ["N", "D"])
+        if reader.file.exists("/labels") { try reader.check("/labels", as: Int32.self, shape: ["N"]) }
         return (reader, shape[0], shape[1])
+    }
+
+    /// `/labels` under the label rule (classes from `/class_names` when the file has them), nil when absent.
+    static func readLabels(_ reader: ArtifactReader) throws -> [Int32]? {
+        guard reader.file.exists("/labels") else { return nil }
+        let names = try reader.classNames()
+        return try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count, unknownAllowed: true).labels
     }
 
     /// Writes the features artifact; `extra` can add datasets (e.g. a fitted projection) before commit.

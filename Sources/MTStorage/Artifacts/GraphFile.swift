@@ -3,14 +3,15 @@ import MTCore
 extension KNNGraph {
     public static func read(_ path: String) throws -> KNNGraph {
         let reader = try ArtifactReader(path, expecting: .graph)
-        let neighbors = try reader.read("/neighbors", as: Int32.self, shape: ["N", "K"])
-        let similarities = try reader.read("/similarities", as: Float.self, shape: ["N", "K"])
-        let databaseSize = reader.intAttribute("database_size") ?? neighbors.shape[0]
-        if let bad = neighbors.values.first(where: { $0 < 0 || Int($0) >= databaseSize }) {
-            throw MTError.badInput(path, "/neighbors", "expected indices in 0..<\(databaseSize), found \(bad)")
+        let shape = try reader.check("/neighbors", as: Int32.self, shape: ["N", "K"])
+        let databaseSize = reader.intAttribute("database_size") ?? shape[0]
+        guard (1...Int(Int32.max)).contains(databaseSize) else {
+            throw MTError.badInput(path, nil, "expected database_size in 1...\(Int32.max), found \(databaseSize)")
         }
-        return KNNGraph(neighbors: neighbors.values, similarities: similarities.values, count: neighbors.shape[0],
-                        k: neighbors.shape[1], databaseSize: databaseSize, selfIncluded: reader.intAttribute("self_included") == 1)
+        let neighbors = try reader.readIndices("/neighbors", stored: Int32.self, shape: ["N", "K"], below: databaseSize, unique: false)
+        let similarities = try reader.readFinite("/similarities", shape: ["N", "K"])
+        return KNNGraph(neighbors: neighbors.map { Int32($0) }, similarities: similarities.values, count: shape[0],
+                        k: shape[1], databaseSize: databaseSize, selfIncluded: reader.intAttribute("self_included") == 1)
     }
 
     public func write(_ path: String, inputs: [String]) throws {

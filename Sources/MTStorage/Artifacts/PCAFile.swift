@@ -17,10 +17,10 @@ extension PCAProjection {
         guard reader.file.exists("/pca") else {
             throw MTError.badInput(path, "/pca", "missing group: not a PCA features file (make one with --model pca:D)")
         }
-        let mean = try reader.read("/pca/mean", as: Float.self, shape: ["P"])
-        let components = try reader.read("/pca/components", as: Float.self, shape: ["D", "P"])
-        let scale = try reader.read("/pca/scale", as: Float.self, shape: ["D"])
-        let variances = try reader.readIfPresent("/pca/variances", as: Float.self, shape: ["D"])
+        let mean = try reader.readFinite("/pca/mean", shape: ["P"])
+        let components = try reader.readFinite("/pca/components", shape: ["D", "P"])
+        let scale = try reader.readFinite("/pca/scale", shape: ["D"])
+        let variances = try reader.readFiniteIfPresent("/pca/variances", shape: ["D"])
         return PCAProjection(mean: mean.values, components: components.values, scale: scale.values,
                              variances: variances?.values ?? [Float](repeating: 0, count: scale.values.count))
     }

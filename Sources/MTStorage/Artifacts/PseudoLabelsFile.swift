@@ -3,26 +3,34 @@ import MTCore
 extension PseudoLabels {
     public static func read(_ path: String) throws -> PseudoLabels {
         let reader = try ArtifactReader(path, expecting: .pseudoLabels)
-        let probs = try reader.read("/probs", as: Float.self, shape: ["N", "C"])
-        let labels = try reader.read("/labels", as: Int32.self, shape: ["N"])
-        let confidence = try reader.read("/confidence", as: Float.self, shape: ["N"])
-        let weights = try reader.readIfPresent("/weights", as: Float.self, shape: ["N"])
-        let labeled = try reader.readIfPresent("/labeled", as: Int64.self, shape: ["L"])
-        let labeledLabels = try reader.readIfPresent("/labeled_labels", as: Int32.self, shape: ["L"])
-        let count = probs.shape[0], classes = probs.shape[1]
-        if let bad = labels.values.first(where: { $0 < 0 || Int($0) >= classes }) {
-            throw MTError.badInput(path, "/labels", "expected labels in 0..<\(classes), found \(bad)")
+        // Every per-sample dataset first, so that they must agree in N before anything large is read.
+        let shape = try reader.check("/probs", as: Float.self, shape: ["N", "C"])
+        try reader.check("/labels", as: Int32.self, shape: ["N"])
+        try reader.check("/confidence", as: Float.self, shape: ["N"])
+        if reader.file.exists("/weights") { try reader.check("/weights", as: Float.self, shape: ["N"]) }
+        let count = shape[0], classes = shape[1]
+        if let declared = reader.intAttribute("num_classes"), declared != classes {
+            throw MTError.badInput(path, nil, "num_classes is \(declared) but /probs has \(classes) columns")
         }
-        if let bad = labeled?.values.first(where: { $0 < 0 || $0 >= Int64(count) }) {
-            throw MTError.badInput(path, "/labeled", "expected indices in 0..<\(count), found \(bad)")
+        let labels = try reader.readLabels("/labels", shape: ["N"], classes: classes, unknownAllowed: false).labels
+        let confidence = try reader.readFinite("/confidence", shape: ["N"], in: 0...1)
+        let weights = try reader.readFiniteIfPresent("/weights", shape: ["N"], in: 0...1)
+        guard reader.file.exists("/labeled") == reader.file.exists("/labeled_labels") else {
+            throw MTError.badInput(path, reader.file.exists("/labeled") ? "/labeled_labels" : "/labeled",
+                                   "missing dataset (/labeled and /labeled_labels go together)")
         }
+        let labeled = reader.file.exists("/labeled")
+            ? try reader.readIndices("/labeled", shape: ["L"], below: count, unique: true) : nil
+        let labeledLabels = reader.file.exists("/labeled_labels")
+            ? try reader.readLabels("/labeled_labels", shape: ["L"], classes: classes, unknownAllowed: false).labels : nil
+        let probs = try reader.readDistributions("/probs", shape: ["N", "C"])
         var parameters: [String: AttributeValue] = [:]
         for name in reader.file.attributeNames() where !name.hasPrefix("mt_") && name != "method" {
             parameters[name] = reader.file.attribute(name)
         }
-        return PseudoLabels(probs: probs.values, labels: labels.values, confidence: confidence.values,
+        return PseudoLabels(probs: probs.values, labels: labels, confidence: confidence.values,
                             weights: weights?.values, count: count, classCount: classes,
-                            labeled: labeled?.values.map { Int($0) } ?? [], labeledLabels: labeledLabels?.values ?? [],
+                            labeled: labeled ?? [], labeledLabels: labeledLabels ?? [],
                             method: reader.stringAttribute("method") ?? "", parameters: parameters)
     }
 

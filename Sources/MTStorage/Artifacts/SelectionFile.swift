@@ -3,28 +3,31 @@ import MTCore
 extension Selection {
     public static func read(_ path: String) throws -> Selection {
         let reader = try ArtifactReader(path, expecting: .selection)
-        let index = try reader.read("/index", as: Int64.self, shape: ["M"])
-        let labels = try reader.read("/labels", as: Int32.self, shape: ["M"])
-        let weights = try reader.read("/weights", as: Float.self, shape: ["M"])
-        let confidence = try reader.readIfPresent("/confidence", as: Float.self, shape: ["M"])
-        let sampleCount = reader.intAttribute("num_samples") ?? Int((index.values.max() ?? -1) + 1)
-        let classCount = reader.intAttribute("num_classes") ?? Int((labels.values.max() ?? -1) + 1)
+        try reader.check("/index", as: Int64.self, shape: ["M"])
+        try reader.check("/labels", as: Int32.self, shape: ["M"])
+        try reader.check("/weights", as: Float.self, shape: ["M"])
+        if reader.file.exists("/confidence") { try reader.check("/confidence", as: Float.self, shape: ["M"]) }
+        let declaredSamples = reader.intAttribute("num_samples")
+        if let declaredSamples, declaredSamples < 0 {
+            throw MTError.badInput(path, nil, "expected num_samples >= 0, found \(declaredSamples)")
+        }
+        // A sample chosen twice would be trained on twice, possibly with two labels.
+        let index = try reader.readIndices("/index", shape: ["M"], below: declaredSamples, unique: true)
+        let sampleCount = declaredSamples ?? ((index.max() ?? -1) + 1)
+        let (labels, classCount) = try reader.readLabels("/labels", shape: ["M"], classes: reader.intAttribute("num_classes"),
+                                                         unknownAllowed: false)
+        let weights = try reader.readFinite("/weights", shape: ["M"], in: 0...Float.greatestFiniteMagnitude)
+        let confidence = try reader.readFiniteIfPresent("/confidence", shape: ["M"], in: 0...1)
         let labeledCount = reader.intAttribute("num_labeled") ?? 0
-        if let bad = index.values.first(where: { $0 < 0 || $0 >= Int64(sampleCount) }) {
-            throw MTError.badInput(path, "/index", "expected indices in 0..<\(sampleCount), found \(bad)")
-        }
-        if let bad = labels.values.first(where: { $0 < 0 || Int($0) >= classCount }) {
-            throw MTError.badInput(path, "/labels", "expected labels in 0..<\(classCount), found \(bad)")
-        }
-        guard (0...index.values.count).contains(labeledCount) else {
-            throw MTError.badInput(path, nil, "num_labeled \(labeledCount) is outside 0...\(index.values.count)")
+        guard (0...index.count).contains(labeledCount) else {
+            throw MTError.badInput(path, nil, "num_labeled \(labeledCount) is outside 0...\(index.count)")
         }
         var parameters: [String: AttributeValue] = [:]
         let reserved: Set = ["strategy", "num_samples", "num_classes", "num_labeled"]
         for name in reader.file.attributeNames() where !name.hasPrefix("mt_") && !reserved.contains(name) {
             parameters[name] = reader.file.attribute(name)
         }
-        return Selection(index: index.values.map { Int($0) }, labels: labels.values, weights: weights.values,
+        return Selection(index: index, labels: labels, weights: weights.values,
                          confidence: confidence?.values ?? weights.values, labeledCount: labeledCount,
                          sampleCount: sampleCount, classCount: classCount,
                          strategy: reader.stringAttribute("strategy") ?? "", parameters: parameters)

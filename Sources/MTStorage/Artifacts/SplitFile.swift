@@ -4,24 +4,28 @@ extension Split {
     /// Reads and checks a split; `sampleCount`, when given, must match the file's `num_samples`.
     public static func read(_ path: String, sampleCount expected: Int? = nil) throws -> Split {
         let reader = try ArtifactReader(path, expecting: .split)
-        let labeled = try reader.read("/labeled", as: Int64.self, shape: ["L"])
-        let labels = try reader.read("/labeled_labels", as: Int32.self, shape: ["L"])
-        let unlabeled = try reader.read("/unlabeled", as: Int64.self, shape: ["U"])
-        let all = labeled.values + unlabeled.values
-        let count = reader.intAttribute("num_samples") ?? Int((all.max() ?? -1) + 1)
-        if let expected, expected != count {
-            throw MTError.badInput(path, nil, "split is for \(count) samples, the other input has \(expected)")
+        try reader.check("/labeled", as: Int64.self, shape: ["L"])
+        try reader.check("/labeled_labels", as: Int32.self, shape: ["L"])
+        try reader.check("/unlabeled", as: Int64.self, shape: ["U"])
+        let declared = reader.intAttribute("num_samples")
+        if let declared, let expected, expected != declared {
+            throw MTError.badInput(path, nil, "split is for \(declared) samples, the other input has \(expected)")
         }
-        if let bad = all.first(where: { $0 < 0 || $0 >= Int64(count) }) {
-            throw MTError.badInput(path, bad >= 0 && labeled.values.contains(bad) ? "/labeled" : "/unlabeled",
-                                   "expected indices in 0..<\(count), found \(bad)")
+        let bound = declared ?? expected
+        // Each sample is labelled once or unlabelled once: a repeat would let the last label win silently.
+        let labeled = try reader.readIndices("/labeled", shape: ["L"], below: bound, unique: true)
+        guard !labeled.isEmpty else {
+            throw MTError.badInput(path, "/labeled", "expected at least one labelled sample, found none")
         }
-        let classes = reader.intAttribute("num_classes") ?? Int((labels.values.max() ?? -1) + 1)
-        if let bad = labels.values.first(where: { $0 < 0 || Int($0) >= classes }) {
-            throw MTError.badInput(path, "/labeled_labels", "expected labels in 0..<\(classes), found \(bad)")
+        let unlabeled = try reader.readIndices("/unlabeled", shape: ["U"], below: bound, unique: true)
+        let labeledSet = Set(labeled)
+        if let both = unlabeled.first(where: labeledSet.contains) {
+            throw MTError.badInput(path, "/unlabeled", "expected samples not in /labeled, found \(both) in both")
         }
-        return Split(labeled: labeled.values.map { Int($0) }, labeledLabels: labels.values,
-                     unlabeled: unlabeled.values.map { Int($0) }, sampleCount: count, classCount: classes)
+        let count = bound ?? (max(labeled.max() ?? -1, unlabeled.max() ?? -1) + 1)
+        let (labels, classes) = try reader.readLabels("/labeled_labels", shape: ["L"], classes: reader.intAttribute("num_classes"),
+                                                      unknownAllowed: false)
+        return Split(labeled: labeled, labeledLabels: labels, unlabeled: unlabeled, sampleCount: count, classCount: classes)
     }
 
     /// Writes the split artifact; `attributes` records how it was drawn.

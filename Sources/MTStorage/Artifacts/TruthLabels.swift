@@ -4,15 +4,23 @@ import MTCore
 /// drawn from and what evaluation scores against.
 public struct TruthLabels: Sendable {
     public var labels: [Int32]
+    /// The file's `/class_names`; empty when it has none.
     public var classNames: [String]
+    /// The number of classes: that of `/class_names` when present, else max(label) + 1.
+    public var classCount: Int
 
     public static func read(_ path: String) throws -> TruthLabels {
         let reader = try ArtifactReader(path, expecting: [.dataset, .features])
-        let labels = try reader.read("/labels", as: Int32.self, shape: ["N"])
-        if let bad = labels.values.first(where: { $0 < -1 }) {
-            throw MTError.badInput(path, "/labels", "expected labels >= -1, found \(bad)")
+        // The per-sample data must have as many rows as /labels, or the labels describe other samples.
+        let isFeatures = reader.kind == .features || (reader.kind == nil && reader.file.exists("/features"))
+        if isFeatures {
+            try reader.check("/features", as: Float.self, shape: ["N", "D"])
+        } else {
+            try reader.check("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
         }
-        let names = reader.file.exists("/class_names") ? try reader.file.readStrings("/class_names") : []
-        return TruthLabels(labels: labels.values, classNames: names)
+        let names = try reader.classNames()
+        let (labels, classCount) = try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count,
+                                                        unknownAllowed: true)
+        return TruthLabels(labels: labels, classNames: names, classCount: classCount)
     }
 }

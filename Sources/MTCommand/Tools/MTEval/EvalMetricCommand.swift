@@ -20,9 +20,14 @@ struct EvalMetricCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Features of the labelled training samples (features artifact with /labels).") var train: String
     @Argument(help: "Features of the held-out samples (features artifact with /labels).") var test: String
-    @Option(name: [.short, .long], help: "Voters per held-out row.") var k = KNNVoting.monitorK
-    @Option(help: "Temperature T of the vote weights exp(cos / T).") var temperature = KNNVoting.monitorTemperature
+    @Option(name: [.short, .long], help: NumericChecks.help("Voters per held-out row", .atLeast(1))) var k = KNNVoting.monitorK
+    @Option(help: NumericChecks.help("Temperature T of the vote weights exp(cos / T)", .positive)) var temperature = KNNVoting.monitorTemperature
     @OptionGroup var report: ReportOutputOptions
+
+    func validate() throws {
+        try NumericChecks.check(k, .atLeast(1), "-k")
+        try NumericChecks.check(temperature, .positive, "--temperature")
+    }
 
     func execute() throws {
         let text = try MetricEvaluation(reference: train, queries: test, k: k, temperature: temperature, json: report.json,

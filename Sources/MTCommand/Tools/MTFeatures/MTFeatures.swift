@@ -33,10 +33,14 @@ struct FeaturesImportCommand: ToolCommand {
     @Argument(help: "The source files, or one directory.") var inputs: [String]
     @Option(help: "With a directory: which split to import (train or test).") var split: String?
     @Option(help: "png: CSV of file,label lines for a flat folder.") var labels: String?
-    @Option(help: "Import only the first N samples.") var limit: Int?
+    @Option(help: "Import only the first N samples (>= 1).") var limit: Int?
     @Option(help: "Name stored in the file (default: FORMAT-SPLIT).") var name: String?
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        try NumericChecks.check(limit, .atLeast(1), "--limit")
+    }
 
     func execute() throws {
         try DatasetImport.run(format, inputs: inputs, split: split, labelsCSV: labels, limit: limit, name: name,
@@ -60,12 +64,20 @@ struct FeaturesExtractCommand: ToolCommand {
         """)
 
     @Argument(help: "Dataset file (from mt-features import).") var dataset: String
-    @Option(help: "pixels, pca:D, pca:FILE.h5 or CKPT.h5.") var model: String = "pixels"
+    @Option(help: "pixels, pca:D (D >= 1), pca:FILE.h5 or CKPT.h5.") var model: String = "pixels"
     @Option(help: "Network layer to embed with: auto (output of a metric network, else penultimate), penultimate or output.") var layer: FeatureLayer = .auto
     @Flag(inversion: .prefixedNo, help: "Whiten PCA components (unit variance per axis).") var whiten = true
     @Flag(inversion: .prefixedNo, help: "L2-normalise every feature row (inner product = cosine).") var normalize = true
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        do {
+            if case .pcaFit(let count) = try FeatureModel.parse(model) { try NumericChecks.check(count, .atLeast(1), "--model pca:D: D") }
+        } catch let error as MTError {
+            throw ValidationError(error.message)
+        }
+    }
 
     func execute() throws {
         try FeatureExtraction.run(dataset: dataset, model: try FeatureModel.parse(model), whiten: whiten,

@@ -27,11 +27,15 @@ struct KNNGraphCommand: ToolCommand {
         """)
 
     @Argument(help: "Features file to search (the database).") var features: String
-    @Option(name: [.short, .long], help: "Neighbours per row (below the number of rows).") var k: Int
+    @Option(name: [.short, .long], help: "Neighbours per row (>= 1, below the number of rows).") var k: Int
     @Option(help: "Features file of query rows (default: the rows of FEATURES, self excluded).") var queries: String?
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        try NumericChecks.check(k, .atLeast(1), "-k")
+    }
 
     func execute() throws {
         try ExactKNN.run(features: features, queries: queries, k: k, memoryBudget: memory.memory.bytes, output: output.output)
@@ -51,11 +55,16 @@ struct KNNPropagateCommand: ToolCommand {
 
     @Argument(help: "Features file.") var features: String
     @Option(help: "Split file with the labelled samples.") var split: String
-    @Option(name: [.short, .long], help: "Voters per sample (default: min(#labelled, 200)).") var k: Int?
-    @Option(help: "Temperature T of the vote weights exp(s / T).") var temperature = KNNVoting.defaultTemperature
+    @Option(name: [.short, .long], help: "Voters per sample, >= 1 (default: min(#labelled, 200)).") var k: Int?
+    @Option(help: NumericChecks.help("Temperature T of the vote weights exp(s / T)", .positive)) var temperature = KNNVoting.defaultTemperature
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        try NumericChecks.check(k, .atLeast(1), "-k")
+        try NumericChecks.check(temperature, .positive, "--temperature")
+    }
 
     func execute() throws {
         try KNNVoting.run(features: features, split: split, k: k, temperature: temperature,
@@ -76,12 +85,19 @@ struct KNNSpreadCommand: ToolCommand {
 
     @Argument(help: "Graph file (from mt-knn graph, without --queries).") var graph: String
     @Option(help: "Split file with the labelled samples.") var split: String
-    @Option(help: "Weight of the graph against the given labels, in (0, 1).") var alpha = LabelSpreading.defaultAlpha
-    @Option(help: "Most iterations.") var iterations = LabelSpreading.defaultIterations
-    @Option(help: "Stop when no entry changes by more than this times the largest.") var tolerance = LabelSpreading.defaultTolerance
-    @Option(help: "Edge weight max(s, 0)^gamma (0: all edges weigh 1).") var gamma = LabelSpreading.defaultGamma
+    @Option(help: NumericChecks.help("Weight of the graph against the given labels", .openUnit)) var alpha = LabelSpreading.defaultAlpha
+    @Option(help: NumericChecks.help("Most iterations", .atLeast(1))) var iterations = LabelSpreading.defaultIterations
+    @Option(help: NumericChecks.help("Stop when no entry changes by more than this times the largest", .nonNegative)) var tolerance = LabelSpreading.defaultTolerance
+    @Option(help: NumericChecks.help("Edge weight max(s, 0)^gamma (0: all edges weigh 1)", .nonNegative)) var gamma = LabelSpreading.defaultGamma
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        try NumericChecks.check(alpha, .openUnit, "--alpha")
+        try NumericChecks.check(iterations, .atLeast(1), "--iterations")
+        try NumericChecks.check(tolerance, .nonNegative, "--tolerance")
+        try NumericChecks.check(gamma, .nonNegative, "--gamma")
+    }
 
     func execute() throws {
         try LabelSpreading.run(graph: graph, split: split, alpha: alpha, iterations: iterations, tolerance: tolerance,

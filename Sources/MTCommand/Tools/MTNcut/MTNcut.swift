@@ -31,30 +31,39 @@ struct NcutEigenCommand: ToolCommand {
     @Argument(help: "kNN graph file (mt-knn graph) of a set against itself.")
     var graph: String
 
-    @Option(name: [.customShort("n"), .long], help: "Number of eigenpairs, the trivial first one included.")
+    @Option(name: [.customShort("n"), .long], help: NumericChecks.help("Number of eigenpairs, the trivial first one included", .atLeast(1)))
     var count = NormalizedCut.EigenOptions().count
 
-    @Option(help: "Affinity scale: w = exp(-(1 - similarity) / sigma).")
+    @Option(help: NumericChecks.help("Affinity scale: w = exp(-(1 - similarity) / sigma)", .positive))
     var sigma = NormalizedCut.EigenOptions().sigma
 
     @Flag(help: "Leave out the self-loop of weight 1 the reference has on every sample.")
     var noSelfLoop = false
 
-    @Option(help: "Stop when every pair's residual is at most this times its affinity eigenvalue.")
+    @Option(help: NumericChecks.help("Stop when every pair's residual is at most this times its affinity eigenvalue", .positive))
     var tolerance = NormalizedCut.EigenOptions().tolerance
 
-    @Option(help: "Vectors per block of the solver (one sparse product serves a block).")
+    @Option(help: NumericChecks.help("Vectors per block of the solver (one sparse product serves a block)", .atLeast(1)))
     var blockSize = NormalizedCut.EigenOptions().blockSize
 
-    @Option(help: "Solver basis size before a thick restart (default: max(2.5n, n + 8 blocks)).")
+    @Option(help: "Solver basis size before a thick restart, >= n + 2 blocks (default: max(2.5n, n + 8 blocks)).")
     var basisSize: Int?
 
-    @Option(help: "Give up (with a warning, writing what was reached) after this many restarts.")
+    @Option(help: NumericChecks.help("Give up (with a warning, writing what was reached) after this many restarts", .atLeast(0)))
     var maxRestarts = NormalizedCut.EigenOptions().maxRestarts
 
     @OptionGroup var seed: SeedOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        try NumericChecks.check(count, .atLeast(1), "-n")
+        try NumericChecks.check(sigma, .positive, "--sigma")
+        try NumericChecks.check(tolerance, .positive, "--tolerance")
+        try NumericChecks.check(blockSize, .atLeast(1), "--block-size")
+        try NumericChecks.check(basisSize, .atLeast(count + 2 * blockSize), "--basis-size")
+        try NumericChecks.check(maxRestarts, .atLeast(0), "--max-restarts")
+    }
 
     func execute() throws {
         var options = NormalizedCut.EigenOptions()
@@ -88,20 +97,30 @@ struct NcutPropagateCommand: ToolCommand {
     @Option(help: "Split file with the labelled samples (mt-select split).")
     var split: String
 
-    @Option(help: "Bias alpha in 1 / (lambda - alpha).")
+    @Option(help: NumericChecks.help("Bias alpha in 1 / (lambda - alpha), below the Laplacian's eigenvalues", NcutPropagateCommand.alphaRange))
     var alpha = NormalizedCut.PropagateOptions().alpha
 
-    @Option(name: [.customShort("T"), .long], help: "Temperature T of the weights and the softmax.")
+    @Option(name: [.customShort("T"), .long], help: NumericChecks.help("Temperature T of the weights and the softmax", .positive))
     var temperature = NormalizedCut.PropagateOptions().temperature
 
-    @Option(help: "Leading eigenpairs to leave out (default: those of eigenvalue 0, one per connected component; the trivial first one for a connected graph, as the reference).")
+    @Option(help: "Leading eigenpairs to leave out, >= 0 (default: those of eigenvalue 0, one per connected component; the trivial first one for a connected graph, as the reference).")
     var skip: Int?
 
-    @Option(help: "Eigenpairs to use after the skipped ones (default: all in the file).")
+    @Option(help: "Eigenpairs to use after the skipped ones, >= 1 (default: all in the file).")
     var pairs: Int?
 
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
+
+    /// Eigenvalues of a normalised Laplacian lie in [0, 2]: an alpha at or above 2 inverts every weight.
+    static let alphaRange = NumericRange(upper: 2, upperOpen: true)
+
+    func validate() throws {
+        try NumericChecks.check(alpha, Self.alphaRange, "--alpha")
+        try NumericChecks.check(temperature, .positive, "--temperature")
+        try NumericChecks.check(skip, .atLeast(0), "--skip")
+        try NumericChecks.check(pairs, .atLeast(1), "--pairs")
+    }
 
     func execute() throws {
         var options = NormalizedCut.PropagateOptions()

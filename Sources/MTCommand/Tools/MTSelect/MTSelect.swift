@@ -26,14 +26,16 @@ struct SelectSplitCommand: ToolCommand {
         """)
 
     @Argument(help: "Dataset or features file with /labels.") var input: String
-    @Option(help: "Labelled samples per class.") var perClass: Int?
-    @Option(help: "Labelled samples in total, whatever their class.") var labeled: Int?
+    @Option(help: "Labelled samples per class (>= 1).") var perClass: Int?
+    @Option(help: "Labelled samples in total, whatever their class (>= 1).") var labeled: Int?
     @OptionGroup var seed: SeedOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard (perClass == nil) != (labeled == nil) else { throw ValidationError("give exactly one of --per-class or --labeled") }
+        try NumericChecks.check(perClass, .atLeast(1), "--per-class")
+        try NumericChecks.check(labeled, .atLeast(1), "--labeled")
     }
 
     func execute() throws {

@@ -27,16 +27,16 @@ struct SelectPseudoCommand: ToolCommand {
     @Argument(help: "Pseudo-labels file (from mt-knn or mt-ncut).")
     var input: String
 
-    @Option(help: "Keep this fraction (0...1) of the unlabelled samples, the most confident.")
+    @Option(help: NumericChecks.help("Keep this fraction of the unlabelled samples, the most confident", .fraction))
     var ratio: Double?
 
-    @Option(help: "Keep the K most confident samples of each predicted class.")
+    @Option(help: NumericChecks.help("Keep the K most confident samples of each predicted class", .atLeast(1)))
     var perClassTop: Int?
 
-    @Option(help: "Keep the samples with confidence at least this.")
+    @Option(help: NumericChecks.help("Keep the samples with confidence at least this", .unit))
     var threshold: Double?
 
-    @Option(help: "Keep the n most reliable samples (largest top-two margin) of each class (ReLaB-style).")
+    @Option(help: NumericChecks.help("Keep the n most reliable samples (largest top-two margin) of each class (ReLaB-style)", .atLeast(1)))
     var reliable: Int?
 
     @Option(help: "Training weight of pseudo-labelled samples (nc: the method's own /weights).")
@@ -48,25 +48,25 @@ struct SelectPseudoCommand: ToolCommand {
     @Option(help: "Class prior for --balance sinkhorn (labeled: class frequencies of the labelled set).")
     var prior: SelectionPrior = .uniform
 
-    @Option(help: "Sinkhorn power applied to the probabilities first (1 = as given; self-label uses 25).")
+    @Option(help: NumericChecks.help("Sinkhorn power applied to the probabilities first (1 = as given; self-label uses 25)", .positive))
     var sinkhornLambda: Double = 1
 
-    @Option(help: "Sinkhorn iteration limit.")
+    @Option(help: NumericChecks.help("Sinkhorn iteration limit", .atLeast(1)))
     var sinkhornIterations: Int = 1000
 
-    @Option(help: "Sinkhorn stops when the L1 distance of the class marginals to the prior is at most this.")
+    @Option(help: NumericChecks.help("Sinkhorn stops when the L1 distance of the class marginals to the prior is at most this", .positive))
     var sinkhornTolerance: Double = 1e-6
 
     func validate() throws {
         let given = [ratio != nil, perClassTop != nil, threshold != nil, reliable != nil].filter { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of --ratio, --per-class-top, --threshold, --reliable") }
-        if let ratio, !(0...1).contains(ratio) { throw ValidationError("--ratio must be in 0...1") }
-        if let perClassTop, perClassTop < 0 { throw ValidationError("--per-class-top must be at least 0") }
-        if let reliable, reliable < 0 { throw ValidationError("--reliable must be at least 0") }
-        if let threshold, !threshold.isFinite { throw ValidationError("--threshold must be a number") }
-        guard sinkhornLambda > 0, sinkhornIterations >= 1, sinkhornTolerance > 0 else {
-            throw ValidationError("--sinkhorn-lambda and --sinkhorn-tolerance must be positive, --sinkhorn-iterations at least 1")
-        }
+        try NumericChecks.check(ratio, .fraction, "--ratio")
+        try NumericChecks.check(perClassTop, .atLeast(1), "--per-class-top")
+        try NumericChecks.check(threshold, .unit, "--threshold")
+        try NumericChecks.check(reliable, .atLeast(1), "--reliable")
+        try NumericChecks.check(sinkhornLambda, .positive, "--sinkhorn-lambda")
+        try NumericChecks.check(sinkhornIterations, .atLeast(1), "--sinkhorn-iterations")
+        try NumericChecks.check(sinkhornTolerance, .positive, "--sinkhorn-tolerance")
     }
 
     func execute() throws {
