@@ -26,14 +26,14 @@ public enum AtomicFile {
     public static func write(_ path: String, inputs: [String], data: Data) throws {
         try write(path, inputs: inputs) { temporary in
             let descriptor = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
-            guard descriptor >= 0 else { throw MTError.failure("\(path): cannot write: \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else { throw MTError.failure("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
             defer { close(descriptor) }
             try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
                 var offset = 0
                 while offset < bytes.count {
                     let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     if written < 0, errno == EINTR { continue }
-                    guard written > 0 else { throw MTError.failure("\(path): cannot write: \(String(cString: strerror(errno)))") }
+                    guard written > 0 else { throw MTError.failure("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
                     offset += written
                 }
             }
