@@ -3,6 +3,8 @@
 #ifndef MT_CHDF5_SHIM_H
 #define MT_CHDF5_SHIM_H
 #include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
 
 static inline hid_t mt_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
 static inline hid_t mt_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
@@ -21,7 +23,27 @@ static inline hid_t mt_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hsize_t mt_h5s_unlimited(void) { return H5S_UNLIMITED; }
 static inline size_t mt_h5t_variable(void) { return H5T_VARIABLE; }
 
-/// Turns off HDF5's automatic error-stack printing; mt reports its own one-line errors.
-static inline void mt_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/// Turns off HDF5's automatic error-stack printing (mt reports its own one-line errors) and, when called
+/// before the library starts, its exit handler: libhdf5 1.10 crashes at exit closing a file whose
+/// H5Fclose failed (a full disk), and every file mt writes is closed or discarded before it exits.
+static inline void mt_h5_silence_errors(void) {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static inline herr_t mt_h5_errno_visit(unsigned depth, const H5E_error2_t *error, void *found) {
+    (void)depth;
+    const char *text = error->desc ? strstr(error->desc, "errno = ") : NULL;
+    if (text && *(int *)found == 0) *(int *)found = atoi(text + 8);
+    return 0;
+}
+
+/// The errno that HDF5's file driver recorded on the error stack for the failing call (0 if none); read
+/// it before the next HDF5 call clears the stack.
+static inline int mt_h5_failed_errno(void) {
+    int found = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, mt_h5_errno_visit, &found);
+    return found;
+}
 
 #endif

@@ -1,5 +1,6 @@
 #include "mt_png.h"
 #include <png.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,8 @@ int mt_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32
         return 1;
     }
     if (setjmp(ctx.jump)) {
+        // libpng's own message ("Write Error") does not say why; a failed fwrite left errno.
+        if (ferror(fp)) snprintf(error, error_size, "%s", strerror(errno));
         png_destroy_write_struct(&png, &info);
         fclose(fp);
         return 1;
@@ -112,7 +115,7 @@ int mt_png_write(const char *path, const uint8_t *pixels, uint32_t width, uint32
     for (uint32_t y = 0; y < height; y++) png_write_row(png, (png_const_bytep)(pixels + (size_t)y * width * channels));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    if (fclose(fp) != 0) { snprintf(error, error_size, "write failed"); return 1; }
+    if (fclose(fp) != 0) { snprintf(error, error_size, "%s", strerror(errno)); return 1; }
     return 0;
 }
 

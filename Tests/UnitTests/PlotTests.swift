@@ -46,7 +46,7 @@ import Testing
         let falling = (1...1000).map { Float(1 - 0.3 * Double($0) / 1000) }
         let flat = [Float](repeating: 0.8, count: 500)
         try PlotCharts.accuracyCoverage([("falling", falling), ("flat", flat)], title: "Accuracy vs coverage")
-            .writePNG(directory + "/curves.png")
+            .writePNG(directory + "/curves.png", inputs: [])
         let image = try PNGImage.read(directory + "/curves.png")
         #expect(image.width == 960 && image.height == 640 && image.channels == 3)
         #expect(count(image, PlotColor.cycle[0]) > 500)  // the first curve, fully covered pixels
@@ -61,7 +61,7 @@ import Testing
         let run = MetricsRun(name: "r", source: "r.h5", kind: "pseudo-labels", scalars: [], classNames: ["cat", "dog", "bird"],
                              confusion: [8, 2, 0, 1, 9, 0, 0, 5, 5], perClass: [], curves: [])
         let canvas = PlotCharts.confusion(run, title: "r: confusion")
-        try canvas.writePNG(directory + "/confusion.png")
+        try canvas.writePNG(directory + "/confusion.png", inputs: [])
         let image = try PNGImage.read(directory + "/confusion.png")
         #expect(image.width == canvas.width && image.height == canvas.height)
         #expect(image.pixels == canvas.pixels)

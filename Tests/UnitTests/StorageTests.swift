@@ -149,7 +149,7 @@ import Testing
     }
 
     @Test func refusesAMissingOutputDirectory() throws {
-        let error = #expect(throws: MTError.self) { try AtomicOutput("/nonexistent-dir-mt/out.h5") }
+        let error = #expect(throws: MTError.self) { try AtomicOutput("/nonexistent-dir-mt/out.h5", inputs: []) }
         #expect(error?.message.contains("does not exist") == true)
     }
 

@@ -2,9 +2,9 @@ import MTAlgorithms
 import MTStorage
 
 extension PlotCanvas {
-    /// Encodes the picture as an RGB PNG and writes it atomically.
-    func writePNG(_ path: String) throws {
+    /// Encodes the picture as an RGB PNG and writes it atomically (refused if `path` is one of `inputs`).
+    func writePNG(_ path: String, inputs: [String]) throws {
         let image = PNGImage(pixels: pixels, width: width, height: height, channels: 3)
-        try AtomicFile.write(path) { try image.write($0) }
+        try AtomicFile.write(path, inputs: inputs) { try image.write($0) }
     }
 }

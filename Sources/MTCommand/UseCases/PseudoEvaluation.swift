@@ -32,7 +32,7 @@ public struct PseudoEvaluation {
         if !names.isEmpty, names.count != inputs.count {
             throw MTError.usage("--name given \(names.count) times for \(inputs.count) inputs; give one per input or none")
         }
-        for path in [json, output].compactMap({ $0 }) { try Self.checkParent(of: path) }
+        for path in [json, output].compactMap({ $0 }) { try OutputPath.check(path, inputs: inputs + [truth]) }
         if let plotDirectory {
             try Self.checkParent(of: plotDirectory)
             if fileExists(plotDirectory) { throw MTError.badInput(plotDirectory, nil, "is a file, expected a directory for --plot") }
@@ -71,26 +71,34 @@ public struct PseudoEvaluation {
         return metrics.run(name: name, source: input, kind: isSelection ? "selection" : "pseudo-labels", classNames: classNames)
     }
 
-    /// `accuracy-coverage.png` with every run overlaid, and `confusion-NAME.png` per run.
-    public static func plot(_ runs: [MetricsRun], into directory: String) throws {
+    /// `accuracy-coverage.png` with every run overlaid, and `confusion-NAME.png` per run; none may be
+    /// one of `inputs`.
+    public static func plot(_ runs: [MetricsRun], into directory: String, inputs: [String]) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw MTError.badInput(directory, nil, "cannot create the plot directory (a file is in the way?)")
         }
+        for picture in plots(runs) { try picture.draw().writePNG(directory + "/" + picture.file, inputs: inputs) }
+    }
+
+    /// The pictures `plot` writes: each file name in the directory, and how to draw it.
+    static func plots(_ runs: [MetricsRun]) -> [(file: String, draw: () -> PlotCanvas)] {
         let curves = runs.compactMap { run in
             run.curve("accuracy_coverage").map {
                 (label: "\(run.name)  AUC \(percent(run.scalar("auc")))  acc \(percent(run.scalar("accuracy")))", values: $0)
             }
         }
+        var pictures: [(file: String, draw: () -> PlotCanvas)] = []
         if !curves.isEmpty {
-            try PlotCharts.accuracyCoverage(curves, title: "Accuracy vs coverage").writePNG(directory + "/accuracy-coverage.png")
+            pictures.append(("accuracy-coverage.png", { PlotCharts.accuracyCoverage(curves, title: "Accuracy vs coverage") }))
         }
         for run in runs {
             let evaluated = Int(run.scalar("evaluated") ?? 0)
             let title = "\(run.name): accuracy \(percent(run.scalar("accuracy"))) of \(evaluated)"
-            try PlotCharts.confusion(run, title: title).writePNG(directory + "/confusion-\(run.name).png")
+            pictures.append(("confusion-\(run.name).png", { PlotCharts.confusion(run, title: title) }))
         }
+        return pictures
     }
 
     static func percent(_ value: Double?) -> String {

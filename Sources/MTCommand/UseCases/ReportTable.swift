@@ -117,17 +117,23 @@ public enum MetricsReport {
         return try JSONSerialization.data(withJSONObject: ["runs": objects], options: [.prettyPrinted, .sortedKeys])
     }
 
-    public static func writeJSON(_ runs: [MetricsRun], to path: String) throws {
-        try AtomicFile.write(path, data: try json(runs))
+    public static func writeJSON(_ runs: [MetricsRun], to path: String, inputs: [String]) throws {
+        try AtomicFile.write(path, inputs: inputs, data: try json(runs))
     }
 
     /// What every `mt-eval` subcommand does with its runs: the JSON file, the metrics artifact (recording
-    /// `inputs`) and the pictures, each only when asked for; returns the text report for stdout.
+    /// `inputs`) and the pictures, each only when asked for; returns the text report for stdout. Every
+    /// output name is checked against the inputs before any is written, so a refusal leaves none behind.
     public static func deliver(_ runs: [MetricsRun], json: String?, output: String?, inputs: [String],
                                plotDirectory: String?) throws -> String {
-        if let json { try writeJSON(runs, to: json) }
+        var outputs = [json, output].compactMap { $0 }
+        if let plotDirectory, directoryExists(plotDirectory) {
+            outputs += PseudoEvaluation.plots(runs).map { plotDirectory + "/" + $0.file }
+        }
+        for path in outputs { try OutputPath.check(path, inputs: inputs) }
+        if let json { try writeJSON(runs, to: json, inputs: inputs) }
         if let output { try MetricsFile.write(runs, to: output, inputs: inputs) }
-        if let plotDirectory { try PseudoEvaluation.plot(runs, into: plotDirectory) }
+        if let plotDirectory { try PseudoEvaluation.plot(runs, into: plotDirectory, inputs: inputs) }
         return text(runs)
     }
 }

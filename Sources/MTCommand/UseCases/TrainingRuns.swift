@@ -111,6 +111,9 @@ public enum ClassifierRun {
 
     /// `options.augmentation` may be `auto`: resolved from the data set (`Augmentation.automatic`).
     public static func run(_ inputs: Inputs, options requested: ClassifierOptions) throws {
+        // Checked before training rather than at the first checkpoint; the held-out set is read too.
+        try OutputPath.check(inputs.output, inputs: [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom,
+                                                     inputs.evaluation].compactMap { $0 })
         let dataset = try ImageDataset.read(inputs.dataset)
         var options = requested
         let augmentation = try TrainingRun.augmentation(options.augmentation, for: dataset)
@@ -192,6 +195,8 @@ public enum ClassifierRun {
 public enum MetricRun {
     /// - Parameters: `evaluation` a labelled held-out data set for the per-epoch kNN monitor.
     public static func run(dataset path: String, evaluation: String?, output: String, resume: Bool, options requested: MetricOptions) throws {
+        // Checked before training rather than at the first checkpoint; the held-out set is read too.
+        try OutputPath.check(output, inputs: [path] + (evaluation.map { [$0] } ?? []))
         let dataset = try ImageDataset.read(path)
         var options = requested
         guard dataset.count >= 2 else { throw MTError.usage("metric training needs at least 2 images, found \(dataset.count)") }

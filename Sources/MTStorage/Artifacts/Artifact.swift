@@ -50,7 +50,7 @@ public final class ArtifactWriter {
     /// - Parameter inputs: the files this artifact was computed from (stored as `mt_inputs`).
     public init(_ path: String, kind: ArtifactKind, inputs: [String], provenance: Provenance = .current) throws {
         self.kind = kind
-        output = try AtomicOutput(path)
+        output = try AtomicOutput(path, inputs: inputs)
         try file.setAttribute("mt_kind", kind.rawValue)
         try file.setAttribute("mt_format_version", mtFormatVersion)
         try file.setAttribute("mt_tool", provenance.tool)

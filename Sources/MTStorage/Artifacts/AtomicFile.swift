@@ -1,38 +1,41 @@
 import Foundation
 import MTCore
 
-/// Non-HDF5 outputs (JSON reports, PNG pictures) with the same guarantee as `AtomicOutput`: written under
-/// a temporary name beside the target and renamed into place only when complete; removed on failure or
-/// on SIGINT/SIGTERM/SIGHUP, so a failed run never leaves a partial file under the final name.
+/// Non-HDF5 outputs (JSON reports, PNG pictures) with the same guarantees as `AtomicOutput`: the name is
+/// checked against the inputs, the file is written under a temporary name beside the target and renamed
+/// into place only when complete and synced; it is removed on failure or on SIGINT/SIGTERM/SIGHUP, so a
+/// failed run never leaves a partial file under the final name.
 public enum AtomicFile {
-    /// Calls `body` with a temporary path to write, then renames it to `path`.
-    public static func write(_ path: String, _ body: (String) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        guard directoryExists(directory) else {
-            throw MTError.badInput(path, nil, "output directory \(directory) does not exist")
-        }
-        let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        TemporaryFiles.register(temporary)
-        defer { TemporaryFiles.unregister(temporary) }
+    /// Calls `body` with a temporary path to write, then renames it to `path`. Errors that `body` reports
+    /// about the temporary file are reported about `path`, the name the user gave.
+    public static func write(_ path: String, inputs: [String], _ body: (String) throws -> Void) throws {
+        let staged = try StagedOutput(path, inputs: inputs)
         do {
-            try body(temporary)
+            try body(staged.temporaryPath)
+        } catch let error as MTError {
+            staged.discard()
+            throw MTError(error.kind, error.message.replacingOccurrences(of: staged.temporaryPath, with: path))
         } catch {
-            unlink(temporary)
+            staged.discard()
             throw error
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw MTError.failure("\(path): cannot move output into place: \(reason)")
-        }
+        try staged.commit()
     }
 
     /// Writes `data` to `path` atomically.
-    public static func write(_ path: String, data: Data) throws {
-        try write(path) { temporary in
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw MTError.failure("\(path): cannot write (disk full or no permission?)")
+    public static func write(_ path: String, inputs: [String], data: Data) throws {
+        try write(path, inputs: inputs) { temporary in
+            let descriptor = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard descriptor >= 0 else { throw MTError.failure("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
+            defer { close(descriptor) }
+            try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { throw MTError.failure("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
+                    offset += written
+                }
             }
         }
     }

@@ -18,7 +18,7 @@ extension H5File {
         case .double(let number): ok = writeNumbers(to: target, attribute: name, [number], scalar: true)
         case .doubles(let numbers): ok = writeNumbers(to: target, attribute: name, numbers, scalar: false)
         }
-        guard ok else { throw MTError.failure("\(path): cannot write attribute \(name) on \(object)") }
+        guard ok else { throw writeFailure("cannot write attribute \(name) on \(object)") }
     }
 
     public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
@@ -116,10 +116,10 @@ extension H5File {
         let space = H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
         let dataset = H5Dcreate2(id, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-        guard dataset >= 0 else { throw MTError.failure("\(path): cannot create dataset \(name)") }
+        guard dataset >= 0 else { throw writeFailure("cannot create dataset \(name)") }
         defer { H5Dclose(dataset) }
         let status = Self.withCStringArray(texts) { H5Dwrite(dataset, type, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0) }
-        guard status >= 0 else { throw MTError.failure("\(path): cannot write \(name)") }
+        guard status >= 0 else { throw writeFailure("cannot write \(name)") }
     }
 
     /// Reads a 1-d dataset of fixed- or variable-length strings.

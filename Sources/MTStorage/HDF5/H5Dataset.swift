@@ -147,7 +147,7 @@ extension H5File {
             }
         }
         let dataset = H5Dcreate2(id, name, T.h5MemoryType, space, hid_t(H5P_DEFAULT), properties, hid_t(H5P_DEFAULT))
-        guard dataset >= 0 else { throw MTError.failure("\(path): cannot create dataset \(name)") }
+        guard dataset >= 0 else { throw writeFailure("cannot create dataset \(name)") }
         H5Dclose(dataset)
     }
 
@@ -176,11 +176,19 @@ extension H5File {
     public func writeRows<T: H5Element>(_ name: String, at row: Int, _ values: UnsafeBufferPointer<T>, shape: [Int]) throws {
         let dataset = H5Dopen2(id, name, hid_t(H5P_DEFAULT))
         guard dataset >= 0 else { throw MTError.failure("\(path): no dataset \(name) to write") }
-        defer { H5Dclose(dataset) }
+        // The reason is taken at once: closing the selection clears HDF5's error stack.
+        var reason = ""
         let status = Self.withRowSelection(dataset, firstRow: row, shape: shape) { memorySpace, fileSpace in
-            H5Dwrite(dataset, T.h5MemoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), values.baseAddress)
+            let status = H5Dwrite(dataset, T.h5MemoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), values.baseAddress)
+            if status < 0 { reason = Self.failureReason() }
+            return status
         }
-        guard status >= 0 else { throw MTError.failure("\(path): cannot write \(name) (disk full?)") }
+        guard status >= 0 else {
+            H5Dclose(dataset)
+            throw writeFailure("cannot write \(name)", reason: reason)
+        }
+        // Closing writes the chunks still cached; a failure there is a lost write too.
+        guard H5Dclose(dataset) >= 0 else { throw writeFailure("cannot write \(name)") }
     }
 
     /// Appends rows to an extendable dataset (created with `H5Layout(extendable: true)`).

@@ -32,11 +32,12 @@ public final class H5File {
     }
 
     /// Creates (or truncates) a file for writing. Outputs should go through `AtomicOutput` instead.
-    public static func create(_ path: String) throws -> H5File {
+    /// - Parameter name: the path errors name (the user's output, not the temporary file it is written as).
+    public static func create(_ path: String, reportingAs name: String? = nil) throws -> H5File {
         mt_h5_silence_errors()
         let id = H5Fcreate(path, mt_h5f_acc_trunc(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-        guard id >= 0 else { throw MTError.failure("\(path): cannot create HDF5 file") }
-        return H5File(path: path, id: id, writable: true)
+        guard id >= 0 else { throw MTError.failure("\(name ?? path): cannot create HDF5 file: \(failureReason())") }
+        return H5File(path: name ?? path, id: id, writable: true)
     }
 
     /// Opens an existing file for reading and writing (used for resumable outputs).
@@ -51,6 +52,7 @@ public final class H5File {
     private var closed = false
 
     /// Flushes and closes; further use is a programming error. Called by `deinit` if not called before.
+    /// Ignores a failure: for files read, or written and then thrown away (see `closeWritten`).
     public func close() {
         guard !closed else { return }
         closed = true
@@ -61,7 +63,39 @@ public final class H5File {
 
     /// Writes buffered data to disk without closing.
     public func flush() throws {
-        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw MTError.failure("\(path): flush failed") }
+        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw writeFailure("cannot write the file") }
+    }
+
+    /// Flushes and closes a written file, failing if HDF5 could not write all of it (the closing flush
+    /// of its metadata can fail on a full disk).
+    public func closeWritten() throws {
+        try flush()
+        guard !closed else { return }
+        closed = true
+        guard H5Fclose(id) >= 0 else { throw writeFailure("cannot write the file") }
+    }
+
+    /// Closes a written file whose contents are being thrown away. Its data is cut off first, so that on
+    /// a full disk the metadata HDF5 writes while closing has room and the close releases the file.
+    public func closeDiscarding() {
+        guard !closed, writable else { return close() }
+        var handle: UnsafeMutableRawPointer?
+        if H5Fget_vfd_handle(id, hid_t(H5P_DEFAULT), &handle) >= 0, let handle {
+            _ = ftruncate(handle.load(as: Int32.self), 0)
+        }
+        close()
+    }
+
+    /// Why the last HDF5 call failed, as the system said it (the errno HDF5's file driver recorded on the
+    /// error stack); call it before any other HDF5 call, which clears the stack.
+    static func failureReason() -> String {
+        let recorded = mt_h5_failed_errno()
+        return recorded != 0 ? String(cString: strerror(recorded)) : "HDF5 error"
+    }
+
+    /// The error for a failed write: the file as the user named it, what failed, and why.
+    func writeFailure(_ what: String, reason: String = H5File.failureReason()) -> MTError {
+        MTError.failure("\(path): \(what): \(reason)")
     }
 
     // MARK: Objects
@@ -91,7 +125,7 @@ public final class H5File {
             prefix += "/" + component
             if H5Lexists(id, prefix, hid_t(H5P_DEFAULT)) > 0 { continue }
             let group = H5Gcreate2(id, prefix, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-            guard group >= 0 else { throw MTError.failure("\(path): cannot create group \(prefix)") }
+            guard group >= 0 else { throw writeFailure("cannot create group \(prefix)") }
             H5Gclose(group)
         }
     }
