@@ -10,12 +10,10 @@ METRIC    ?= pca
 
 include $(dir $(lastword $(MAKEFILE_LIST)))mt.mk
 
-$(DATA)/train.h5:
+$(DATA)/train.h5: CMD = mt-features import cifar10 $(CIFAR_DIR) --split train $(if $(LIMIT),--limit $(LIMIT))
+$(DATA)/test.h5:  CMD = mt-features import cifar10 $(CIFAR_DIR) --split test $(if $(LIMIT),--limit $(shell echo $$(( $(LIMIT) / 5 ))))
+$(DATA)/train.h5 $(DATA)/test.h5: $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features import cifar10 $(CIFAR_DIR) --split train $(if $(LIMIT),--limit $(LIMIT)) $(MT_FLAGS) -o $@
-
-$(DATA)/test.h5:
-	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features import cifar10 $(CIFAR_DIR) --split test $(if $(LIMIT),--limit $(shell echo $$(( $(LIMIT) / 5 )))) $(MT_FLAGS) -o $@
+	$(run)
 
 include $(dir $(lastword $(MAKEFILE_LIST)))report.mk

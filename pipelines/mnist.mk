@@ -7,12 +7,10 @@ LIMIT     ?=
 
 include $(dir $(lastword $(MAKEFILE_LIST)))mt.mk
 
-$(DATA)/train.h5:
+$(DATA)/train.h5: CMD = mt-features import mnist $(MNIST_DIR) --split train $(if $(LIMIT),--limit $(LIMIT))
+$(DATA)/test.h5:  CMD = mt-features import mnist $(MNIST_DIR) --split test $(if $(LIMIT),--limit $(shell echo $$(( $(LIMIT) / 5 ))))
+$(DATA)/train.h5 $(DATA)/test.h5: $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features import mnist $(MNIST_DIR) --split train $(if $(LIMIT),--limit $(LIMIT)) $(MT_FLAGS) -o $@
-
-$(DATA)/test.h5:
-	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features import mnist $(MNIST_DIR) --split test $(if $(LIMIT),--limit $(shell echo $$(( $(LIMIT) / 5 )))) $(MT_FLAGS) -o $@
+	$(run)
 
 include $(dir $(lastword $(MAKEFILE_LIST)))report.mk

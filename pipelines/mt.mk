@@ -2,14 +2,15 @@
 #
 # A pipeline (mnist.mk, cifar10.mk) sets DATASET and provides the rules that make
 # $(DATA)/train.h5 and $(DATA)/test.h5, then includes this file. Each variable below chooses one stage;
-# changing it changes that stage's file name, so make reruns that stage and the ones after it, and
-# nothing before. Every intermediate file stays on disk and is valid input for the tools by hand.
-# Outputs are written atomically by the tools, and no two rules write the same file, so -j is safe.
+# changing it either changes that stage's file name or the command recorded beside the file (see
+# "recorded commands"), so make reruns that stage and the ones after it, and nothing before. Every
+# intermediate file stays on disk and is valid input for the tools by hand. Outputs are written
+# atomically by the tools, and no two rules write the same file, so -j is safe.
 
 MT_BIN           ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))../.build/release)
 OUT              ?= out
 THREADS          ?=
-MT_FLAGS         ?= -q $(if $(THREADS),--threads $(THREADS))
+MT_FLAGS         ?= -q $(if $(THREADS),--threads $(THREADS))#   never change an artifact: not recorded
 
 # --- stage variables ------------------------------------------------------------------------------
 METRIC           ?= pca#            pixels | pca | simclr | instance | imported:FILE.h5 | model:CHECKPOINT.h5
@@ -19,11 +20,17 @@ PCA_DIM          ?= 50
 PCA_WHITEN       ?= no#             yes | no
 K                ?= 20#             neighbours in the kNN graph (spread, ncut)
 EIGENPAIRS       ?= 200#            normalised-cut eigenpairs
+SIGMA            ?=#                ncut affinity scale (mt-ncut eigen --sigma; unset: the tool's default)
 PROPAGATION      ?= ncut#           knn | spread | ncut
+VOTERS           ?=#                knn: voters per sample (mt-knn propagate -k; unset: min(#labelled, 200))
+TEMPERATURE      ?=#                knn, ncut: temperature of the weights (unset: the tool's default)
+ALPHA            ?=#                spread: weight of the graph; ncut: the bias alpha (unset: the tool's default)
+PROPAGATE_FLAGS  ?=#                any other option of the propagation tool
 LABELS_PER_CLASS ?= 10
 SEED             ?= 0
 SELECT           ?= ratio:0.5#      ratio:R | per-class-top:K | threshold:T | reliable:N
 WEIGHTS          ?= confidence#     confidence | uniform | nc
+SELECT_FLAGS     ?=#                any other option of mt-select pseudo
 ARCH             ?= mnist-cnn
 EPOCHS           ?= 10
 ITERATIONS       ?=#               finetune for this many optimiser steps instead of EPOCHS epochs
@@ -86,6 +93,40 @@ endef
 $(foreach round,$(wordlist 2,$(ROUND),1 2 3 4 5 6 7 8 9),$(eval $(call next_round,$(round))))
 
 SELECT_FLAG := --$(firstword $(subst :, ,$(SELECT))) $(word 2,$(subst :, ,$(SELECT)))
+PROPAGATE_OPTIONS := $(if $(filter knn,$(PROPAGATION)),$(if $(VOTERS),-k $(VOTERS))) \
+                     $(if $(filter knn ncut,$(PROPAGATION)),$(if $(TEMPERATURE),--temperature $(TEMPERATURE))) \
+                     $(if $(filter spread ncut,$(PROPAGATION)),$(if $(ALPHA),--alpha $(ALPHA))) $(PROPAGATE_FLAGS)
+
+# --- recorded commands ----------------------------------------------------------------------------
+# Every artifact X is made by one command, CMD (set per target): the tool, its inputs and every option
+# that can change the result, without -o and MT_FLAGS. X.cmd holds the command X was made with. When a
+# target is considered, its CMD is compared with X.cmd; if they differ (or X.cmd is missing) the target
+# depends on FORCE and is remade, and what follows it is remade because X is then newer. So TRAIN_FLAGS,
+# ALPHA or MNIST_DIR changes rerun exactly the stages they reach, and `make -n` / `make -q` tell which
+# (the idea of the Linux kernel's .cmd files). run: the recipe of every stage.
+.SECONDEXPANSION:
+differ   = $(subst x$(strip $(1))x,,x$(strip $(2))x)
+recorded = $$(if $$(call differ,$$(file <$$@.cmd),$$(CMD)),FORCE)
+quoted   = '$(subst ','\'',$(strip $(1)))'
+record   = printf '%s\n' $(call quoted,$(CMD)) > $@.cmd
+define run
+$(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) -o $@
+@$(record)
+endef
+# Training keeps its epochs in X.partial.h5 and continues it (--resume) only when it was started by the
+# same command, whose record is X.partial.cmd. (make expands a recipe's lines before it runs the first.)
+partial  = $(basename $@).partial
+resume   = $(if $(wildcard $(partial).h5),$(if $(call differ,$(file <$(partial).cmd),$(CMD)),,--resume))
+define train
+@printf '%s\n' $(call quoted,$(CMD)) > $(partial).cmd
+$(MT_BIN)/$(strip $(CMD)) $(resume) $(MT_FLAGS) -o $@
+@$(record) && rm -f $(partial).cmd
+endef
+# mt-eval writes JSON (--json) and its table on stdout.
+define evaluation
+$(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) --json $@ > $(@:.json=.txt)
+@$(record)
+endef
 
 .PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle FORCE
 .DELETE_ON_ERROR:
@@ -101,37 +142,42 @@ evaluate: $(TEST_EVAL) $(PSEUDO_EVAL)
 metric-eval: $(METRIC_EVAL)
 
 # --- mt-features: metric ------------------------------------------------------------------------------
-$(ROOT)/pixels/features-%.h5: $(DATA)/%.h5
-	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features extract $< --model pixels $(MT_FLAGS) -o $@
+PCA_DIR := $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)
 
-$(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-train.h5: $(DATA)/train.h5
+$(ROOT)/pixels/features-%.h5: CMD = mt-features extract $(DATA)/$*.h5 --model pixels
+$(ROOT)/pixels/features-%.h5: $(DATA)/%.h5 $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features extract $< --model pca:$(PCA_DIM) --$(if $(filter yes,$(PCA_WHITEN)),,no-)whiten $(MT_FLAGS) -o $@
+	$(run)
 
-$(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-test.h5: $(DATA)/test.h5 $(ROOT)/pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w)/features-train.h5
-	$(MT_BIN)/mt-features extract $< --model pca:$(word 2,$^) $(MT_FLAGS) -o $@
+$(PCA_DIR)/features-train.h5: CMD = mt-features extract $(DATA)/train.h5 --model pca:$(PCA_DIM) --$(if $(filter yes,$(PCA_WHITEN)),,no-)whiten
+$(PCA_DIR)/features-train.h5: $(DATA)/train.h5 $(recorded)
+	@mkdir -p $(@D)
+	$(run)
+
+$(PCA_DIR)/features-test.h5: CMD = mt-features extract $(DATA)/test.h5 --model pca:$(PCA_DIR)/features-train.h5
+$(PCA_DIR)/features-test.h5: $(DATA)/test.h5 $(PCA_DIR)/features-train.h5 $(recorded)
+	$(run)
 
 ifneq ($(filter simclr instance,$(METRIC)),)
-# A metric learned without labels. Epoch checkpoints go to metric-partial.h5, so an interrupted run
+# A metric learned without labels. mt-train keeps its epochs in metric.partial.h5, so an interrupted run
 # resumes where it stopped when make is run again; metric.h5 appears only when all epochs are done.
 # The finetuned classifier starts from this network.
 CHECKPOINT := $(ROOT)/$(METRIC_TAG)/metric.h5
 ifeq ($(ROUND),1)
 INIT := $(CHECKPOINT)
 endif
-$(CHECKPOINT): $(DATA)/train.h5
+$(CHECKPOINT): CMD = mt-train metric $(DATA)/train.h5 --arch $(ARCH) --objective $(METRIC) --epochs $(METRIC_EPOCHS) $(METRIC_FLAGS)
+$(CHECKPOINT): $(DATA)/train.h5 $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-train metric $< --arch $(ARCH) --objective $(METRIC) --epochs $(METRIC_EPOCHS) \
-	  $(if $(wildcard $(@D)/metric-partial.h5),--resume) $(METRIC_FLAGS) $(MT_FLAGS) -o $(@D)/metric-partial.h5
-	mv $(@D)/metric-partial.h5 $@
+	$(train)
 endif
 
 ifneq ($(filter model:%,$(METRIC))$(filter simclr instance,$(METRIC)),)
 # A trained network (mt-train, or a PyTorch model converted with tools/torch2h5.py) embeds the images.
-$(ROOT)/$(METRIC_TAG)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT)
+$(ROOT)/$(METRIC_TAG)/features-%.h5: CMD = mt-features extract $(DATA)/$*.h5 --model $(CHECKPOINT)
+$(ROOT)/$(METRIC_TAG)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features extract $< --model $(CHECKPOINT) $(MT_FLAGS) -o $@
+	$(run)
 endif
 
 FORCE:
@@ -140,58 +186,71 @@ ifneq ($(ROUND),1)
 # The previous round is made by make itself (a no-op when it is up to date); its classifier embeds this round.
 $(PREVIOUS_MODEL): FORCE
 	@$(MAKE) --no-print-directory -f $(PIPELINE) ROUND=$(words $(wordlist 2,$(ROUND),1 2 3 4 5 6 7 8 9)) model
-$(MDIR)/features-%.h5: $(DATA)/%.h5 $(PREVIOUS_MODEL)
+$(MDIR)/features-%.h5: CMD = mt-features extract $(DATA)/$*.h5 --model $(PREVIOUS_MODEL)
+$(MDIR)/features-%.h5: $(DATA)/%.h5 $(PREVIOUS_MODEL) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-features extract $< --model $(PREVIOUS_MODEL) $(MT_FLAGS) -o $@
+	$(run)
 endif
 
 ifneq ($(filter imported:%,$(METRIC)),)
-# Features made elsewhere (h5py, another framework): checked by copying them through the reader.
-$(ROOT)/$(METRIC_TAG)/features-train.h5: $(IMPORTED)
+# Features made elsewhere (h5py, another framework), copied in; the tools check them when they read them.
+$(ROOT)/$(METRIC_TAG)/features-train.h5: CMD = cp $(IMPORTED)
+$(ROOT)/$(METRIC_TAG)/features-train.h5: $(IMPORTED) $(recorded)
 	@mkdir -p $(@D)
 	cp $< $@
+	@$(record)
 endif
 
 # --- mt-select split ------------------------------------------------------------------------------
-$(SPLIT): $(DATA)/train.h5
+$(SPLIT): CMD = mt-select split $(DATA)/train.h5 --per-class $(LABELS_PER_CLASS) --seed $(SEED)
+$(SPLIT): $(DATA)/train.h5 $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-select split $< --per-class $(LABELS_PER_CLASS) --seed $(SEED) $(MT_FLAGS) -o $@
+	$(run)
 
 # --- mt-knn / mt-ncut: propagation ---------------------------------------------------------------------
-$(GRAPH): $(TRAIN_FEATURES)
-	$(MT_BIN)/mt-knn graph $< -k $(K) $(MT_FLAGS) -o $@
+$(GRAPH): CMD = mt-knn graph $(TRAIN_FEATURES) -k $(K)
+$(GRAPH): $(TRAIN_FEATURES) $(recorded)
+	$(run)
 
-$(EIGEN): $(GRAPH)
-	$(MT_BIN)/mt-ncut eigen $< -n $(EIGENPAIRS) $(MT_FLAGS) -o $@
+$(EIGEN): CMD = mt-ncut eigen $(GRAPH) -n $(EIGENPAIRS) $(if $(SIGMA),--sigma $(SIGMA))
+$(EIGEN): $(GRAPH) $(recorded)
+	$(run)
 
-$(MDIR)/knn/$(SPLIT_TAG)/pseudo.h5: $(TRAIN_FEATURES) $(SPLIT)
+$(MDIR)/knn/$(SPLIT_TAG)/pseudo.h5: CMD = mt-knn propagate $(TRAIN_FEATURES) --split $(SPLIT) $(PROPAGATE_OPTIONS)
+$(MDIR)/knn/$(SPLIT_TAG)/pseudo.h5: $(TRAIN_FEATURES) $(SPLIT) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-knn propagate $< --split $(SPLIT) $(MT_FLAGS) -o $@
+	$(run)
 
-$(MDIR)/spread-k$(K)/$(SPLIT_TAG)/pseudo.h5: $(GRAPH) $(SPLIT)
+$(MDIR)/spread-k$(K)/$(SPLIT_TAG)/pseudo.h5: CMD = mt-knn spread $(GRAPH) --split $(SPLIT) $(PROPAGATE_OPTIONS)
+$(MDIR)/spread-k$(K)/$(SPLIT_TAG)/pseudo.h5: $(GRAPH) $(SPLIT) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-knn spread $< --split $(SPLIT) $(MT_FLAGS) -o $@
+	$(run)
 
-$(MDIR)/ncut-k$(K)-n$(EIGENPAIRS)/$(SPLIT_TAG)/pseudo.h5: $(EIGEN) $(SPLIT)
+$(MDIR)/ncut-k$(K)-n$(EIGENPAIRS)/$(SPLIT_TAG)/pseudo.h5: CMD = mt-ncut propagate $(EIGEN) --split $(SPLIT) $(PROPAGATE_OPTIONS)
+$(MDIR)/ncut-k$(K)-n$(EIGENPAIRS)/$(SPLIT_TAG)/pseudo.h5: $(EIGEN) $(SPLIT) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-ncut propagate $< --split $(SPLIT) $(MT_FLAGS) -o $@
+	$(run)
 
 # --- mt-select pseudo / mt-train / mt-eval --------------------------------------------------------------
-$(SELECTION): $(PSEUDO)
+$(SELECTION): CMD = mt-select pseudo $(PSEUDO) $(SELECT_FLAG) --weights $(WEIGHTS) $(SELECT_FLAGS)
+$(SELECTION): $(PSEUDO) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-select pseudo $< $(SELECT_FLAG) --weights $(WEIGHTS) $(MT_FLAGS) -o $@
+	$(run)
 
-$(PSEUDO_EVAL): $(PSEUDO) $(DATA)/train.h5
-	$(MT_BIN)/mt-eval pseudo $< --truth $(DATA)/train.h5 --json $@ $(MT_FLAGS) > $(@:.json=.txt)
+$(PSEUDO_EVAL): CMD = mt-eval pseudo $(PSEUDO) --truth $(DATA)/train.h5
+$(PSEUDO_EVAL): $(PSEUDO) $(DATA)/train.h5 $(recorded)
+	$(evaluation)
 
-$(MODEL): $(DATA)/train.h5 $(SELECTION) $(INIT)
+$(MODEL): CMD = mt-train classifier $(DATA)/train.h5 --selection $(SELECTION) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) \
+                $(if $(INIT),--init $(INIT)) $(TRAIN_FLAGS)
+$(MODEL): $(DATA)/train.h5 $(SELECTION) $(INIT) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-train classifier $< --selection $(SELECTION) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) \
-	  $(if $(INIT),--init $(INIT)) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
+	$(train)
 
 # The metric's own quality: 200-NN accuracy of the test images voted by the labelled training images.
-$(METRIC_EVAL): $(TRAIN_FEATURES) $(TEST_FEATURES)
-	$(MT_BIN)/mt-eval metric $^ --json $@ $(MT_FLAGS) > $(@:.json=.txt)
+$(METRIC_EVAL): CMD = mt-eval metric $(TRAIN_FEATURES) $(TEST_FEATURES)
+$(METRIC_EVAL): $(TRAIN_FEATURES) $(TEST_FEATURES) $(recorded)
+	$(evaluation)
 
 # --- baselines: no propagation ----------------------------------------------------------------------------
 # supervised: the split's labelled samples alone, from scratch; oracle: every training label, from scratch.
@@ -200,14 +259,17 @@ ORACLE_DIR     := $(ROOT)/oracle/$(ARCH)-e$(ORACLE_EPOCHS)
 supervised: $(SUPERVISED_DIR)/test-metrics.json
 oracle:     $(ORACLE_DIR)/test-metrics.json
 
-$(SUPERVISED_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT)
+$(SUPERVISED_DIR)/model.h5: CMD = mt-train classifier $(DATA)/train.h5 --split $(SPLIT) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) $(TRAIN_FLAGS)
+$(SUPERVISED_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT) $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-train classifier $< --split $(SPLIT) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
+	$(train)
 
-$(ORACLE_DIR)/model.h5: $(DATA)/train.h5
+$(ORACLE_DIR)/model.h5: CMD = mt-train classifier $(DATA)/train.h5 --arch $(ARCH) --epochs $(ORACLE_EPOCHS) --seed $(SEED) $(TRAIN_FLAGS)
+$(ORACLE_DIR)/model.h5: $(DATA)/train.h5 $(recorded)
 	@mkdir -p $(@D)
-	$(MT_BIN)/mt-train classifier $< --arch $(ARCH) --epochs $(ORACLE_EPOCHS) --seed $(SEED) $(TRAIN_FLAGS) $(MT_FLAGS) -o $@
+	$(train)
 
 # Test accuracy of every classifier: the finetuned one and the two baselines.
-$(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: %/test-metrics.json: %/model.h5 $(DATA)/test.h5
-	$(MT_BIN)/mt-eval model $< $(DATA)/test.h5 --json $@ $(MT_FLAGS) > $(@:.json=.txt)
+$(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: CMD = mt-eval model $(@D)/model.h5 $(DATA)/test.h5
+$(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: %/test-metrics.json: %/model.h5 $(DATA)/test.h5 $(recorded)
+	$(evaluation)

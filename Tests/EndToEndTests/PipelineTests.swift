@@ -60,6 +60,84 @@ import TestSupport
         }
     }
 
+    /// The outputs `make -n` would write (`-o` and `--json` arguments of the tools), relative to `root`.
+    func wouldRemake(_ variables: [String], _ targets: [String], root: String) throws -> [String] {
+        let run = try make("mnist.mk", variables + ["-n"], targets)
+        #expect(run.status == 0, "\(run.stderr)")
+        return run.stdout.split(separator: "\n").compactMap { line in
+            guard line.contains(TestSupport.binDirectory + "/mt-") else { return nil }
+            let words = line.split(separator: " ").map(String.init)
+            guard let flag = words.firstIndex(where: { $0 == "-o" || $0 == "--json" }), flag + 1 < words.count else { return nil }
+            return words[flag + 1].replacingOccurrences(of: root + "/", with: "")
+        }
+    }
+
+    /// Every pipeline variable that changes an artifact reruns exactly the stages it reaches: through the file
+    /// name, or through the command recorded in FILE.cmd (the Linux kernel's .cmd idea). Output-neutral
+    /// flags (THREADS) rerun nothing; an unfinished training run is continued only by the command that began it.
+    @Test(.needsMNIST) func everyVariableRerunsExactlyTheStagesItReaches() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
+        try TestSupport.withTemporaryDirectory { out in
+            let common = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "LABELS_PER_CLASS=5", "EIGENPAIRS=30", "ITERATIONS=2"]
+            let root = out + "/mnist-first1000"
+            for propagation in ["knn", "spread"] {
+                #expect(try make("mnist.mk", common + ["PROPAGATION=\(propagation)"], ["pseudo"]).status == 0)
+            }
+            let built = try make("mnist.mk", common, ["evaluate"])
+            #expect(built.status == 0, "\(built.stderr)")
+            #expect(try wouldRemake(common, ["evaluate"], root: root).isEmpty)
+
+            let ncut = "pca50/ncut-k20-n30/n5-s0"
+            let model = "\(ncut)/select-ratio0.5-confidence/mnist-cnn-i2"
+            let training = ["\(model)/model.h5", "\(model)/test-metrics.json"]
+            let selection = ["\(ncut)/select-ratio0.5-confidence/selection.h5"] + training
+            let propagation = ["\(ncut)/pseudo.h5"] + selection + ["\(ncut)/pseudo-metrics.json"]
+            let expected: [(variables: [String], target: String, remade: [String])] = [
+                (["THREADS=1"], "evaluate", []),
+                (["TRAIN_FLAGS=--lr 0.01"], "evaluate", training),
+                (["SELECT_FLAGS=--balance sinkhorn"], "evaluate", selection),
+                (["TEMPERATURE=0.2"], "evaluate", propagation),
+                (["ALPHA=0.5"], "evaluate", propagation),
+                (["PROPAGATE_FLAGS=--skip 2"], "evaluate", propagation),
+                (["SIGMA=0.05"], "evaluate", ["pca50/eigen-k20-n30.h5"] + propagation),
+                (["WEIGHTS=uniform"], "evaluate", ["\(ncut)/select-ratio0.5-uniform/selection.h5",
+                                                   "\(ncut)/select-ratio0.5-uniform/mnist-cnn-i2/model.h5",
+                                                   "\(ncut)/select-ratio0.5-uniform/mnist-cnn-i2/test-metrics.json"]),
+                (["PROPAGATION=knn", "VOTERS=3"], "pseudo", ["pca50/knn/n5-s0/pseudo.h5", "pca50/knn/n5-s0/pseudo-metrics.json"]),
+                (["PROPAGATION=knn", "TEMPERATURE=0.5"], "pseudo", ["pca50/knn/n5-s0/pseudo.h5", "pca50/knn/n5-s0/pseudo-metrics.json"]),
+                (["PROPAGATION=knn", "ALPHA=0.5"], "pseudo", []),
+                (["PROPAGATION=spread", "ALPHA=0.5"], "pseudo", ["pca50/spread-k20/n5-s0/pseudo.h5", "pca50/spread-k20/n5-s0/pseudo-metrics.json"]),
+                (["PCA_WHITEN=yes"], "features", ["pca50w/features-train.h5"]),
+                (["MNIST_DIR=\(mnist)/"], "split", ["data/train.h5", "splits/split-n5-s0.h5"]),
+            ]
+            for (variables, target, remade) in expected {
+                let found = try wouldRemake(common + variables, [target], root: root)
+                #expect(Set(found) == Set(remade) && found.count == remade.count, "\(variables): make would remake \(found), expected \(remade)")
+            }
+
+            // A real rerun with new flags records them: afterwards the same flags are up to date, the old ones not.
+            let retrained = try make("mnist.mk", common + ["TRAIN_FLAGS=--lr 0.01"], ["evaluate"])
+            #expect(retrained.status == 0, "\(retrained.stderr)")
+            #expect(try make("mnist.mk", common + ["TRAIN_FLAGS=--lr 0.01"], ["evaluate"], question: true).status == 0)
+            #expect(try make("mnist.mk", common, ["evaluate"], question: true).status != 0)
+
+            // An interrupted run leaves model.partial.h5 and no model.h5: make continues it when the command that
+            // began it is today's, and starts over otherwise.
+            let trained = root + "/" + model + "/model"
+            let began = try String(contentsOfFile: trained + ".h5.cmd", encoding: .utf8)
+            try FileManager.default.moveItem(atPath: trained + ".h5", toPath: trained + ".partial.h5")
+            try began.write(toFile: trained + ".partial.cmd", atomically: true, encoding: .utf8)
+            let same = try make("mnist.mk", common + ["TRAIN_FLAGS=--lr 0.01", "-n"], ["model"])
+            #expect(same.stdout.contains("mt-train classifier") && same.stdout.contains("--resume"), "\(same.stdout)")
+            let other = try make("mnist.mk", common + ["TRAIN_FLAGS=--lr 0.02", "-n"], ["model"])
+            #expect(other.stdout.contains("mt-train classifier") && !other.stdout.contains("--resume"), "\(other.stdout)")
+            let continued = try make("mnist.mk", common + ["TRAIN_FLAGS=--lr 0.01"], ["model"])
+            #expect(continued.status == 0, "\(continued.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: trained + ".partial.h5") && !FileManager.default.fileExists(atPath: trained + ".partial.cmd"))
+            #expect(try kind(trained + ".h5") == "checkpoint", "a resumed run with no epochs left is the finished model")
+        }
+    }
+
     /// The table target on MNIST-1000: a baseline metric, kNN voting, finetuning for a few steps, the
     /// supervised-only and all-labels baselines, a second round whose metric is the first round's classifier,
     /// and results.md with every number filled in from the artifacts.

@@ -35,6 +35,22 @@ enum TrainingRun {
         return checkpoint
     }
 
+    /// True when the resumed run has no epochs left. A run resumed from the partial file (stopped after
+    /// its last epoch, or resumed with fewer epochs) is then the finished model: written to `output`, so
+    /// that exit 0 always leaves `output` in place.
+    static func finishedAlready(_ trainer: Trainer, arguments: String, classNames: [String], output: String, inputs: [String]) throws -> Bool {
+        guard trainer.isFinished else { return false }
+        let partial = Checkpoint.partialPath(of: output)
+        if fileExists(partial) {
+            try trainer.checkpoint(arguments: arguments, classNames: classNames).save(output, inputs: inputs)
+            try? FileManager.default.removeItem(atPath: partial)
+            Console.note("\(partial): all \(trainer.epoch) epochs were done; wrote it as \(output)")
+        } else {
+            Console.note("\(output): already trained for \(trainer.epoch) epochs")
+        }
+        return true
+    }
+
     /// Trains the remaining epochs; after each prints one line (loss, accuracy, lr, images/s, what
     /// `evaluate` adds, seconds) and writes the checkpoint atomically: to the partial file while epochs
     /// remain, to `output` after the last (then the partial file goes).
@@ -143,15 +159,14 @@ public enum ClassifierRun {
         let objective = CrossEntropyObjective(set: set, views: batcher, labelSmoothing: options.labelSmoothing)
         let trainer = try Trainer(network: network, objective: objective, settings: options.optimizer, resume: resumed)
         let evaluation = try inputs.evaluation.map { try ImageDataset.read($0) }
-        if trainer.isFinished {
-            Console.note("\(inputs.output): already trained for \(trainer.epoch) epochs")
-            return
-        }
+        let trainingInputs = [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom].compactMap { $0 }
+        if try TrainingRun.finishedAlready(trainer, arguments: options.json, classNames: dataset.classNames,
+                                           output: inputs.output, inputs: trainingInputs) { return }
         Console.note("training \(arch.rawValue) on \(set.indices.count) samples: \(trainer.totalSteps) steps, "
                      + "\(trainer.totalEpochs) epoch\(trainer.totalEpochs == 1 ? "" : "s") of up to \(trainer.stepsPerEpoch)")
         let start = Date()
         try TrainingRun.train(trainer, arguments: options.json, classNames: dataset.classNames, output: inputs.output,
-                              inputs: [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom].compactMap { $0 }) { network in
+                              inputs: trainingInputs) { network in
             evaluation.map { TrainingRun.testAccuracy(network, on: $0) } ?? ""
         }
         Console.note(String(format: "wrote %@ (%.1fs)", inputs.output, Date().timeIntervalSince(start)))
@@ -222,10 +237,8 @@ public enum MetricRun {
             network.initialize(seed: options.optimizer.seed)
         }
         let trainer = try makeTrainer(dataset: dataset, options: options, augmentation: augmentation, network: network, resume: state)
-        if trainer.isFinished {
-            Console.note("\(output): already trained for \(trainer.epoch) epochs")
-            return
-        }
+        let classNames = options.objective == .supervised ? dataset.classNames : []
+        if try TrainingRun.finishedAlready(trainer, arguments: options.json, classNames: classNames, output: output, inputs: [path]) { return }
         let held = try evaluation.map { try ImageDataset.read($0) }
         let monitor = { (network: Network) throws -> String in
             guard let held else { return "" }
@@ -233,7 +246,7 @@ public enum MetricRun {
         }
         if trainer.epoch == 0, held != nil { Console.note("epoch 0" + (try monitor(network))) }
         let start = Date()
-        try TrainingRun.train(trainer, arguments: options.json, classNames: options.objective == .supervised ? dataset.classNames : [],
+        try TrainingRun.train(trainer, arguments: options.json, classNames: classNames,
                               output: output, inputs: [path], evaluate: monitor)
         Console.note(String(format: "wrote %@ (%d epochs, %.1fs)", output, trainer.epoch, Date().timeIntervalSince(start)))
     }
