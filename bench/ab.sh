@@ -6,6 +6,7 @@
 #
 #   bench/ab.sh OLD_BIN_DIR NEW_BIN_DIR          # e.g. a release build of the previous commit and of this one
 #   REPS=3 THREADS=2 bench/ab.sh A B
+#   ONLY='propagate|select' REPS=7 bench/ab.sh A B   # only the cases whose name matches the regex
 #
 # Used for refactorings that must not cost speed (the goal: every number within 5 %).
 set -euo pipefail
@@ -47,6 +48,7 @@ cases=(
 printf '%-30s %6s %10s %10s %7s\n' benchmark unit A B "B/A"
 for spec in "${cases[@]}"; do
     IFS='|' read -r name unit template <<<"$spec"
+    [[ -z ${ONLY:-} || $name =~ $ONLY ]] || continue
     : >"$out/a.txt"; : >"$out/b.txt"
     for _ in $(seq "$reps"); do
         for side in A B; do

@@ -37,6 +37,11 @@ ITERATIONS       ?=#               finetune for this many optimiser steps instea
 TRAIN_FLAGS      ?=
 ROUND            ?= 1#             R > 1: the classifier finetuned in round R-1 is the metric (and the start) of round R
 ORACLE_EPOCHS    ?= 5#             the all-labels upper bound (target oracle)
+SSL              ?=#               target ssl: a semi-supervised method (mt-train ssl --method: fixmatch, flexmatch, ...)
+SSL_LABELS       ?= split#         split: the split's labelled samples; propagated: the selection too (ReLaB's chain)
+SSL_INIT         ?= scratch#       scratch | metric (start from METRIC's network: simclr, instance or model:FILE)
+SSL_ITERATIONS   ?= 1000
+SSL_FLAGS        ?=
 
 # --- artifact names -------------------------------------------------------------------------------
 PIPELINE    := $(firstword $(MAKEFILE_LIST))
@@ -128,7 +133,7 @@ $(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) --json $@ > $(@:.json=.txt)
 @$(record)
 endef
 
-.PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle FORCE
+.PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle ssl FORCE
 .DELETE_ON_ERROR:
 
 features: $(TRAIN_FEATURES)
@@ -269,7 +274,29 @@ $(ORACLE_DIR)/model.h5: $(DATA)/train.h5 $(recorded)
 	@mkdir -p $(@D)
 	$(train)
 
-# Test accuracy of every classifier: the finetuned one and the two baselines.
-$(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: CMD = mt-eval model $(@D)/model.h5 $(DATA)/test.h5
-$(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json: %/test-metrics.json: %/model.h5 $(DATA)/test.h5 $(recorded)
+# --- mt-train ssl: semi-supervised learning instead of (or after) propagation -------------------------------
+# SSL_LABELS=split: the method sees the split's labelled samples and every other image unlabelled, beside the
+# supervised baseline. SSL_LABELS=propagated: the selected pseudo-labels join the labelled set (the chain
+# metric -> propagation -> selection -> semi-supervised training), inside the selection's directory.
+SSL_TAG       := $(SSL)-$(ARCH)-i$(SSL_ITERATIONS)$(if $(filter metric,$(SSL_INIT)),-from-metric)
+SSL_DIR       := $(if $(filter propagated,$(SSL_LABELS)),$(SDIR)/ssl-$(SSL_TAG),$(if $(filter metric,$(SSL_INIT)),$(MDIR),$(ROOT))/ssl/$(SPLIT_TAG)/$(SSL_TAG))
+SSL_START     := $(if $(filter metric,$(SSL_INIT)),$(if $(filter model:% simclr instance,$(METRIC)),$(CHECKPOINT),\
+                   $(error SSL_INIT=metric needs METRIC=simclr, instance or model:FILE, found METRIC=$(METRIC))))
+ifneq ($(filter ssl,$(MAKECMDGOALS)),)
+ifeq ($(SSL),)
+$(error the ssl target needs SSL, a method of mt-train ssl (e.g. SSL=fixmatch))
+endif
+endif
+ssl: $(SSL_DIR)/test-metrics.json
+
+$(SSL_DIR)/model.h5: CMD = mt-train ssl $(DATA)/train.h5 --split $(SPLIT) $(if $(filter propagated,$(SSL_LABELS)),--labeled-from $(SELECTION)) \
+                           --method $(SSL) --arch $(ARCH) --iterations $(SSL_ITERATIONS) --seed $(SEED) $(if $(SSL_START),--init $(SSL_START)) $(SSL_FLAGS)
+$(SSL_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT) $(if $(filter propagated,$(SSL_LABELS)),$(SELECTION)) $(SSL_START) $(recorded)
+	@mkdir -p $(@D)
+	$(train)
+
+# Test accuracy of every classifier: the finetuned one, the two baselines and the semi-supervised one.
+CLASSIFIER_EVALS := $(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json $(if $(SSL),$(SSL_DIR)/test-metrics.json)
+$(CLASSIFIER_EVALS): CMD = mt-eval model $(@D)/model.h5 $(DATA)/test.h5
+$(CLASSIFIER_EVALS): %/test-metrics.json: %/model.h5 $(DATA)/test.h5 $(recorded)
 	$(evaluation)

@@ -80,11 +80,20 @@ import TestSupport
                 ("mt-select", ["pseudo", "p.h5", "--ratio", "0.5", "--balance", "sinkhorn", "--sinkhorn-lambda", "0"],
                  "--sinkhorn-lambda must be > 0, got 0.0"),
                 ("mt-features", ["extract", "d.h5", "--model", "pca:0"], "--model pca:D: D must be >= 1, got 0"),
+                // Negative numbers are values, not options: the range is what refuses them.
+                ("mt-ncut", ["propagate", "e.h5", "--split", "s.h5", "--temperature", "-1"], "--temperature must be > 0, got -1.0"),
+                ("mt-knn", ["graph", "f.h5", "-k", "-3"], "-k must be >= 1, got -3"),
+                ("mt-train", ["classifier", "d.h5", "--arch", "mnist-cnn", "--lr", "-0.1"], "--lr must be > 0, got -0.1"),
+                ("mt-train", ["ssl", "d.h5", "--method", "fixmatch", "--arch", "mnist-cnn", "--threshold", "-0.5"], "--threshold must be in [0, 1], got -0.5"),
             ]
             for (tool, arguments, message) in cases {
                 try expectRefused(tool, arguments, in: dir, output: dir + "/out.h5", mentioning: message)
             }
             try expectRefused("mt-eval", ["metric", "a.h5", "b.h5", "-k", "0"], in: dir, mentioning: "-k must be >= 1, got 0")
+            // A negative ncut bias is in range: parsed as a number, the missing file is what is refused.
+            let negativeAlpha = try TestSupport.run("mt-ncut", ["propagate", dir + "/e.h5", "--split", dir + "/s.h5", "--alpha", "-0.5", "-o", dir + "/o.h5"])
+            #expect(negativeAlpha.status == 2 && !negativeAlpha.stderr.contains("Missing value") && negativeAlpha.stderr.contains("e.h5"),
+                    "\(negativeAlpha.stderr)")
             let help = try TestSupport.run("mt-select", ["pseudo", "--help"])
             #expect(help.stdout.contains("(in (0, 1])") && help.stdout.contains("class (>= 1)"))
         }

@@ -34,6 +34,10 @@ struct OutputFault: Sendable {
         fault: "An output exists and is not a regular file (`-o /dev/null`, a FIFO, a socket, a device)",
         status: 2, message: "OUT: is KIND, not a regular file; choose another output name",
         leftOnDisk: "Nothing changed: the special file stays as it was")
+    static let outputsCoincide = OutputFault(
+        fault: "Two outputs of one command are the same file (`--json x -o x`, `-o ./x` beside `--json x`, a link to the other)",
+        status: 2, message: "OUT: is also the output FIRST of this command; choose distinct output names",
+        leftOnDisk: "Nothing written: neither output")
     static let killedWriter = OutputFault(
         fault: "A tool writing an output was killed (SIGKILL) or the machine stopped, leaving its hidden `.NAME.PID.RANDOM.tmp`; later a tool writes the same output",
         status: 0, message: "none",
@@ -51,7 +55,7 @@ struct OutputFault: Sendable {
         status: 1, message: "OUT: cannot write WHAT: No space left on device",
         leftOnDisk: "The old output unchanged (or none), no temporary file; the tool exits cleanly (no crash in libhdf5)")
 
-    static let cases = [outputIsAnInput, outputIsNotARegularFile, killedWriter, powerLoss, unwritableDirectory, diskFull]
+    static let cases = [outputIsAnInput, outputIsNotARegularFile, outputsCoincide, killedWriter, powerLoss, unwritableDirectory, diskFull]
 
     @Test func documentHasExactlyTheseRows() throws {
         let document = try String(contentsOfFile: TestSupport.repositoryRoot + "/docs/ROBUSTNESS.md", encoding: .utf8)
@@ -130,6 +134,27 @@ struct OutputFault: Sendable {
                 expectOneLine(result, attempt.tool, status: row.status, row.message(["OUT": attempt.output, "IN": attempt.input]))
                 #expect(try contents(dir) == before, "\(attempt.arguments)")
                 #expect(TestSupport.files(in: dir).allSatisfy { !$0.hasPrefix(".") })
+            }
+        }
+    }
+
+    @Test func twoOutputsOnOneFileAreRefused() throws {
+        let row = Self.outputsCoincide
+        try TestSupport.withTemporaryDirectory { dir in
+            try writeInputs(dir)
+            try "old".write(toFile: dir + "/old.json", atomically: true, encoding: .utf8)
+            #expect(symlink("old.json", dir + "/other.json") == 0)
+            let eval = ["pseudo", dir + "/knn.h5", "--truth", dir + "/truth.h5"]
+            let attempts: [(arguments: [String], output: String, first: String)] = [
+                (eval + ["--json", dir + "/e.json", "-o", dir + "/e.json"], dir + "/e.json", dir + "/e.json"),
+                (eval + ["--json", dir + "/e.json", "-o", dir + "/./e.json"], dir + "/./e.json", dir + "/e.json"),
+                (eval + ["--json", dir + "/old.json", "-o", dir + "/other.json"], dir + "/other.json", dir + "/old.json"),
+            ]
+            let before = try contents(dir)
+            for attempt in attempts {
+                let result = try TestSupport.run("mt-eval", attempt.arguments)
+                expectOneLine(result, "mt-eval", status: row.status, row.message(["OUT": attempt.output, "FIRST": attempt.first]))
+                #expect(try contents(dir) == before, "\(attempt.arguments)")
             }
         }
     }

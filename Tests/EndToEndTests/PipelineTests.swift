@@ -138,6 +138,31 @@ import TestSupport
         }
     }
 
+    /// SSL=method swaps propagation and finetuning for a semi-supervised method (beside the supervised
+    /// baseline), SSL_LABELS=propagated chains them: the selection joins the labelled set.
+    @Test(.needsMNIST) func sslTargetTrainsAloneOrOnThePropagatedSelection() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
+        try TestSupport.withTemporaryDirectory { out in
+            let common = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "LABELS_PER_CLASS=5", "EIGENPAIRS=30", "PROPAGATION=knn",
+                          "SSL_ITERATIONS=2", "SSL_FLAGS=--batch-size 8 --mu 2"]
+            let root = out + "/mnist-first1000"
+            let alone = try make("mnist.mk", common + ["SSL=fixmatch"], ["ssl"])
+            #expect(alone.status == 0, "\(alone.stderr)")
+            let model = root + "/ssl/n5-s0/fixmatch-mnist-cnn-i2"
+            #expect(try kind(model + "/model.h5") == "checkpoint")
+            #expect(FileManager.default.fileExists(atPath: model + "/test-metrics.json"))
+            #expect(!alone.stdout.contains("mt-knn propagate"), "alone, no propagation runs")
+            let chained = try make("mnist.mk", common + ["SSL=flexmatch", "SSL_LABELS=propagated"], ["ssl"])
+            #expect(chained.status == 0, "\(chained.stderr)")
+            let selection = root + "/pca50/knn/n5-s0/select-ratio0.5-confidence"
+            #expect(chained.stdout.contains("--labeled-from \(selection)/selection.h5"), "\(chained.stdout)")
+            #expect(try kind(selection + "/ssl-flexmatch-mnist-cnn-i2/model.h5") == "checkpoint")
+            #expect(try make("mnist.mk", common + ["SSL=flexmatch", "SSL_LABELS=propagated"], ["ssl"], question: true).status == 0)
+            let missing = try make("mnist.mk", common, ["ssl"])
+            #expect(missing.status != 0 && missing.stderr.contains("SSL="), "\(missing.stderr)")
+        }
+    }
+
     /// The table target on MNIST-1000: a baseline metric, kNN voting, finetuning for a few steps, the
     /// supervised-only and all-labels baselines, a second round whose metric is the first round's classifier,
     /// and results.md with every number filled in from the artifacts.

@@ -151,14 +151,20 @@ public enum NormalizedCut {
             let scale = 1 / max(Double(eigen.eigenvalues[column]) - options.alpha, smallestDenominator)
             for c in 0..<classes { z[i * classes + c] *= scale }
         }
+        // logits = V[:, columns] Z, row by row in a fixed order (the same sums for any thread count).
         var logits = [Double](repeating: 0, count: n * classes)
         logits.withUnsafeMutableBufferPointer { out in
-            let out = out
-            Parallel.forEachChunk(n, minimumChunk: 1024) { rows in
-                for row in rows {
-                    for (i, column) in columns.enumerated() {
-                        let vi = Double(eigen.eigenvectors[row * stored + column])
-                        for c in 0..<classes { out[row * classes + c] += vi * z[i * classes + c] }
+            eigen.eigenvectors.withUnsafeBufferPointer { vectors in
+                z.withUnsafeBufferPointer { z in
+                    let (out, vectors, z, first) = (out.baseAddress!, vectors.baseAddress!, z.baseAddress!, columns.lowerBound)
+                    Parallel.forEachChunk(n, minimumChunk: 1024) { rows in
+                        for row in rows {
+                            let target = out + row * classes, source = vectors + row * stored + first
+                            for i in 0..<used {
+                                let vi = Double(source[i]), zi = z + i * classes
+                                for c in 0..<classes { target[c] += vi * zi[c] }
+                            }
+                        }
                     }
                 }
             }

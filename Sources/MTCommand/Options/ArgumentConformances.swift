@@ -13,6 +13,8 @@ extension ByteCount: ExpressibleByArgument {
 
 extension Architecture: ExpressibleByArgument {}
 extension Augmentation: ExpressibleByArgument {}
+extension SemiSupervisedMethod: ExpressibleByArgument {}
+extension AnnealingSchedule: ExpressibleByArgument {}
 extension FeatureLayer: ExpressibleByArgument {}
 extension MetricObjective: ExpressibleByArgument {}
 extension SelectionWeighting: ExpressibleByArgument {}

@@ -5,7 +5,7 @@ import MTCore
 
 /// Flags every tool takes, with the same meaning everywhere.
 public struct CommonOptions: ParsableArguments {
-    @Option(help: "Worker threads for compute (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Worker threads for compute (default: all cores). Results do not depend on it.")
     public var threads: Int?
 
     @Flag(name: [.short, .long], help: "No progress or notes on stderr (errors are still reported).")
@@ -57,7 +57,7 @@ public struct OutputOption: ParsableArguments {
 
 /// `--seed N`: every random choice of a run follows from it.
 public struct SeedOption: ParsableArguments {
-    @Option(help: "Random seed; the same seed and inputs give the same output.")
+    @Option(parsing: .unconditional, help: "Random seed; the same seed and inputs give the same output.")
     public var seed: UInt64 = 0
 
     public init() {}
@@ -68,7 +68,7 @@ public struct MemoryOption: ParsableArguments {
     /// What `--memory` is when not given: 1 GiB.
     public static let defaultBudget = ByteCount(bytes: 1 << 30)
 
-    @Option(help: "Memory budget for data and work buffers, e.g. 512M, 2G.")
+    @Option(parsing: .unconditional, help: "Memory budget for data and work buffers, e.g. 512M, 2G.")
     public var memory = MemoryOption.defaultBudget
 
     public init() {}

@@ -33,7 +33,7 @@ public struct MetricEvaluation {
     public func run() throws -> String {
         guard k > 0 else { throw MTError.usage("-k: expected a positive number of voters, found \(k)") }
         guard temperature > 0 else { throw MTError.usage("--temperature: expected a positive value, found \(temperature)") }
-        for path in [json, output].compactMap({ $0 }) { try OutputPath.check(path, inputs: [reference, queries]) }
+        try OutputPath.check(outputs: [json, output].compactMap { $0 }, inputs: [reference, queries])
         if let plotDirectory { try PseudoEvaluation.checkParent(of: plotDirectory) }
         let train = try Self.unitRows(reference)
         let test = try Self.unitRows(queries)

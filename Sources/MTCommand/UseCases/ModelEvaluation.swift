@@ -25,7 +25,7 @@ public struct ModelEvaluation {
 
     /// Evaluates, writes the requested outputs, and returns the text report for stdout.
     public func run() throws -> String {
-        for path in [json, output].compactMap({ $0 }) { try OutputPath.check(path, inputs: [checkpoint, dataset]) }
+        try OutputPath.check(outputs: [json, output].compactMap { $0 }, inputs: [checkpoint, dataset])
         if let plotDirectory { try PseudoEvaluation.checkParent(of: plotDirectory) }
         let loaded = try Checkpoint.loadTrained(checkpoint)
         let images = try ImageDataset.read(dataset)

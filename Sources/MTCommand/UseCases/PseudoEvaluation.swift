@@ -32,7 +32,7 @@ public struct PseudoEvaluation {
         if !names.isEmpty, names.count != inputs.count {
             throw MTError.usage("--name given \(names.count) times for \(inputs.count) inputs; give one per input or none")
         }
-        for path in [json, output].compactMap({ $0 }) { try OutputPath.check(path, inputs: inputs + [truth]) }
+        try OutputPath.check(outputs: [json, output].compactMap { $0 }, inputs: inputs + [truth])
         if let plotDirectory {
             try Self.checkParent(of: plotDirectory)
             if fileExists(plotDirectory) { throw MTError.badInput(plotDirectory, nil, "is a file, expected a directory for --plot") }

@@ -130,7 +130,7 @@ public enum MetricsReport {
         if let plotDirectory, directoryExists(plotDirectory) {
             outputs += PseudoEvaluation.plots(runs).map { plotDirectory + "/" + $0.file }
         }
-        for path in outputs { try OutputPath.check(path, inputs: inputs) }
+        try OutputPath.check(outputs: outputs, inputs: inputs)
         if let json { try writeJSON(runs, to: json, inputs: inputs) }
         if let output { try MetricsFile.write(runs, to: output, inputs: inputs) }
         if let plotDirectory { try PseudoEvaluation.plot(runs, into: plotDirectory, inputs: inputs) }

@@ -24,7 +24,8 @@ public struct StateTensor: Sendable, Equatable {
 /// `num_batches_tracked` int64 scalar), `/input/mean` and `/input/std` float32 [C] (x = (pixel/255 - mean)/std),
 /// optional `/optimizer/momentum/<key>` float32 (SGD momentum buffers, for `--resume`), optional
 /// `/class_names` strings [K], optional `/metric/memory` float32 [N, D] (an instance-discrimination memory
-/// bank); attributes `arch`, `input_channels`, `output_dim`, `normalize_output`, `epoch` (epochs completed),
+/// bank), optional `/training/<name>` float32 [n] (what else a training method needs to resume exactly: the
+/// raw student weights behind an EMA model, per-sample pseudo-label state; names without '/'); attributes `arch`, `input_channels`, `output_dim`, `normalize_output`, `epoch` (epochs completed),
 /// `iteration` (optimiser steps taken), `args` (the training options, JSON), optional `nce_normalizer` and
 /// optional `complete` (0 in the epoch checkpoints of a run still in progress; absent counts as 1).
 public struct CheckpointRecord: Sendable {
@@ -48,6 +49,8 @@ public struct CheckpointRecord: Sendable {
     public var memoryBank: [Float]?
     /// The frozen NCE normaliser Z.
     public var nceNormalizer: Double?
+    /// Method state for an exact resume, by name (no '/').
+    public var trainingState: [String: [Float]]
     /// False for an epoch checkpoint of an unfinished run (resumable, but not a trained model). Files
     /// without the attribute (older ones, torch2h5 conversions) are complete.
     public var isComplete: Bool
@@ -55,7 +58,9 @@ public struct CheckpointRecord: Sendable {
     public init(architecture: String, inputChannels: Int, outputDimension: Int?, normalizesOutput: Bool,
                 inputMean: [Float], inputStd: [Float], state: [StateTensor], momentum: [String: [Float]] = [:],
                 epoch: Int = 0, iteration: Int = 0, arguments: String = "{}", classNames: [String] = [],
-                memoryBank: [Float]? = nil, nceNormalizer: Double? = nil, isComplete: Bool = true) {
+                memoryBank: [Float]? = nil, nceNormalizer: Double? = nil, trainingState: [String: [Float]] = [:],
+                isComplete: Bool = true) {
+        self.trainingState = trainingState
         self.architecture = architecture
         self.inputChannels = inputChannels
         self.outputDimension = outputDimension

@@ -14,6 +14,8 @@ public struct Checkpoint {
     /// Instance discrimination's memory bank [N, D] and frozen NCE normaliser, for an exact resume.
     public var memoryBank: [Float]?
     public var nceNormalizer: Double?
+    /// What a training method needs beyond these to resume exactly (`CheckpointRecord.trainingState`).
+    public var trainingState: [String: [Float]] = [:]
     /// False for an epoch checkpoint of a run still in progress: resumable, not a trained model.
     public var isComplete: Bool
 
@@ -78,6 +80,7 @@ public struct Checkpoint {
         self.init(network: network, momentum: momentum, epoch: record.epoch, iteration: record.iteration,
                   arguments: record.arguments, classNames: record.classNames, memoryBank: record.memoryBank,
                   nceNormalizer: record.nceNormalizer, isComplete: record.isComplete)
+        trainingState = record.trainingState
     }
 
     /// The record to store: every parameter and buffer in `state_dict` order.
@@ -90,6 +93,6 @@ public struct Checkpoint {
                 StateTensor(key: key, shape: parameter.shape, values: parameter.value, isCounter: parameter.kind == .counter)
             },
             momentum: momentum, epoch: epoch, iteration: iteration, arguments: arguments, classNames: classNames,
-            memoryBank: memoryBank, nceNormalizer: nceNormalizer, isComplete: isComplete)
+            memoryBank: memoryBank, nceNormalizer: nceNormalizer, trainingState: trainingState, isComplete: isComplete)
     }
 }

@@ -42,8 +42,18 @@ public protocol TrainingObjective: AnyObject {
     /// returns the loss (and, for classification, how many predictions were right). `augmentationSeed`
     /// and `stream` fix the random views of this batch; `iteration` is the step number (for noise draws).
     func step(_ network: Network, positions: [Int], augmentationSeed: UInt64, stream: UInt64, iteration: Int) -> StepOutcome
+    /// Steps per epoch when the objective sets them (semi-supervised training: a few labelled samples are
+    /// revisited many times, and an epoch is a fixed number of steps); nil: one pass over the samples.
+    var stepsPerEpoch: Int? { get }
+    /// Called after each optimiser step (an EMA teacher follows the student here).
+    func afterOptimizerStep(_ network: Network)
     /// Adds what an exact resume needs beyond the network and the optimiser (a memory bank, say).
     func save(into checkpoint: inout Checkpoint)
+}
+
+extension TrainingObjective {
+    public var stepsPerEpoch: Int? { nil }
+    public func afterOptimizerStep(_ network: Network) {}
 }
 
 public struct StepOutcome: Sendable {
@@ -114,12 +124,14 @@ public final class Trainer {
         }
     }
 
-    /// Steps per epoch: full batches only (one batch of everything when there are fewer samples than a batch).
-    public var stepsPerEpoch: Int { max(1, objective.sampleCount / settings.batchSize) }
+    /// Steps per epoch: full batches only (one batch of everything when there are fewer samples than a
+    /// batch), or the objective's fixed number.
+    public var stepsPerEpoch: Int { objective.stepsPerEpoch ?? max(1, objective.sampleCount / settings.batchSize) }
     public var totalSteps: Int { settings.iterations ?? settings.epochs * stepsPerEpoch }
     public var totalEpochs: Int { (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch }
     public var isFinished: Bool { iteration >= totalSteps }
-    private var batchSize: Int { min(settings.batchSize, objective.sampleCount) }
+    /// With a fixed epoch length batches are full even when there are fewer samples than a batch (they repeat).
+    private var batchSize: Int { objective.stepsPerEpoch == nil ? min(settings.batchSize, objective.sampleCount) : settings.batchSize }
 
     /// Warm-up x schedule at the current iteration.
     public var learningRate: Double {
@@ -131,9 +143,8 @@ public final class Trainer {
     /// Trains one epoch (or what is left of the step budget) and reports it; throws when the loss or a
     /// parameter becomes non-finite.
     public func trainEpoch() throws -> EpochReport {
-        var rng = SeededGenerator(seed: settings.seed, stream: UInt64(epoch))
-        let order = Array(0..<objective.sampleCount).shuffled(using: &rng)
         let steps = min(stepsPerEpoch, totalSteps - iteration), b = batchSize
+        let order = epochOrder(count: steps * b)
         let progress = ProgressMeter("epoch \(epoch + 1)/\(totalEpochs)", total: steps * b, unit: "img")
         var lossSum = 0.0, correct = 0, seen = 0
         var classifies = false
@@ -148,6 +159,7 @@ public final class Trainer {
                 throw diverged("the loss is \(outcome.loss.isNaN ? "NaN" : "infinite")", step: step + 1, of: steps)
             }
             optimizer.step(lr: Float(lr))
+            objective.afterOptimizerStep(network)
             iteration += 1
             lossSum += outcome.loss
             seen += b
@@ -170,6 +182,21 @@ public final class Trainer {
         return EpochReport(epoch: epoch, totalEpochs: totalEpochs, meanLoss: lossSum / Double(max(steps, 1)),
                            accuracy: classifies ? Double(correct) / Double(max(seen, 1)) : nil,
                            learningRate: learningRate, imagesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
+    }
+
+    /// The sample positions of this epoch: one shuffle (RNG stream = epoch), or, with a fixed epoch length,
+    /// as many shuffles as the epoch's batches need, one after another (streams (epoch + 1) << 24 + pass).
+    private func epochOrder(count: Int) -> [Int] {
+        var rng = SeededGenerator(seed: settings.seed, stream: UInt64(epoch))
+        guard objective.stepsPerEpoch != nil else { return Array(0..<objective.sampleCount).shuffled(using: &rng) }
+        var order: [Int] = []
+        var pass: UInt64 = 0
+        while order.count < count {
+            var passRNG = SeededGenerator(seed: settings.seed, stream: (UInt64(epoch + 1) << 24) + pass)
+            order += Array(0..<objective.sampleCount).shuffled(using: &passRNG)
+            pass += 1
+        }
+        return order
     }
 
     /// Trains the remaining epochs, calling `afterEpoch` after each (to evaluate, print, checkpoint).

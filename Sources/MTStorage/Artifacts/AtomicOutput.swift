@@ -28,6 +28,27 @@ public enum OutputPath {
         }
     }
 
+    /// Checks every output of one command (`check`), and that no two of them are the same file: the same
+    /// path once the directory's symbolic links are resolved, or an existing file reached twice (device and
+    /// inode). Two outputs on one file would leave only the one renamed last.
+    public static func check(outputs: [String], inputs: [String]) throws {
+        for path in outputs { try check(path, inputs: inputs) }
+        func identity(_ path: String) -> String {
+            var status = stat()
+            if stat(path, &status) == 0 { return "inode \(status.st_dev):\(status.st_ino)" }
+            let url = URL(fileURLWithPath: path)
+            return url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent).standardized.path
+        }
+        var seen: [String: String] = [:]
+        for path in outputs {
+            let key = identity(path)
+            if let first = seen[key] {
+                throw MTError.badInput(path, nil, "is also the output \(first) of this command; choose distinct output names")
+            }
+            seen[key] = path
+        }
+    }
+
     private static func describe(_ type: mode_t) -> String {
         switch type {
         case S_IFCHR: "a character device"

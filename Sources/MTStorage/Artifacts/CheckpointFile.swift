@@ -32,13 +32,23 @@ extension CheckpointRecord {
         }
         let names = reader.file.exists("/class_names") ? try reader.file.readStrings("/class_names") : []
         let memory = try reader.readIfPresent("/metric/memory", as: Float.self, shape: ["N", "D"])?.values
+        var training: [String: [Float]] = [:]
+        if reader.file.isGroup("/training") {
+            for name in try reader.file.members(of: "/training") {
+                let info = try reader.file.info("/training/" + name)
+                guard info.shape.count == 1 else {
+                    throw MTError.badInput(path, "/training/" + name, "expected float32 [n], found shape \(info.shape)")
+                }
+                training[name] = try reader.read("/training/" + name, as: Float.self, shape: [.fixed(info.shape[0])]).values
+            }
+        }
         return CheckpointRecord(
             architecture: arch, inputChannels: reader.intAttribute("input_channels") ?? mean.values.count,
             outputDimension: reader.intAttribute("output_dim"), normalizesOutput: reader.intAttribute("normalize_output") == 1,
             inputMean: mean.values, inputStd: std.values, state: state, momentum: momentum,
             epoch: reader.intAttribute("epoch") ?? 0, iteration: reader.intAttribute("iteration") ?? 0,
             arguments: reader.stringAttribute("args") ?? "{}", classNames: names, memoryBank: memory,
-            nceNormalizer: reader.doubleAttribute("nce_normalizer"), isComplete: reader.intAttribute("complete").map { $0 != 0 } ?? true)
+            nceNormalizer: reader.doubleAttribute("nce_normalizer"), trainingState: training, isComplete: reader.intAttribute("complete").map { $0 != 0 } ?? true)
     }
 
     /// Writes the checkpoint artifact atomically.
@@ -70,6 +80,10 @@ extension CheckpointRecord {
             try file.write("/metric/memory", memoryBank, shape: [memoryBank.count / d, d])
         }
         if let nceNormalizer { try file.setAttribute("nce_normalizer", nceNormalizer) }
+        for (name, values) in trainingState.sorted(by: { $0.key < $1.key }) {
+            precondition(!name.contains("/"), "training state names have no '/'")
+            try file.write("/training/" + name, values)
+        }
         try writer.commit()
     }
 }

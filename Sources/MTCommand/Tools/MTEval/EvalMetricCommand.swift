@@ -20,8 +20,8 @@ struct EvalMetricCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Features of the labelled training samples (features artifact with /labels).") var train: String
     @Argument(help: "Features of the held-out samples (features artifact with /labels).") var test: String
-    @Option(name: [.short, .long], help: NumericChecks.help("Voters per held-out row", .atLeast(1))) var k = KNNVoting.monitorK
-    @Option(help: NumericChecks.help("Temperature T of the vote weights exp(cos / T)", .positive)) var temperature = KNNVoting.monitorTemperature
+    @Option(name: [.short, .long], parsing: .unconditional, help: NumericChecks.help("Voters per held-out row", .atLeast(1))) var k = KNNVoting.monitorK
+    @Option(parsing: .unconditional, help: NumericChecks.help("Temperature T of the vote weights exp(cos / T)", .positive)) var temperature = KNNVoting.monitorTemperature
     @OptionGroup var report: ReportOutputOptions
 
     func validate() throws {

@@ -17,7 +17,7 @@ struct EvalModelCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Classifier checkpoint (checkpoint artifact).") var checkpoint: String
     @Argument(help: "Labelled data set to evaluate on (dataset artifact).") var dataset: String
-    @Option(help: "Inference batch size (\(TrainingChecks.batchSize)).") var batchSize = 512
+    @Option(parsing: .unconditional, help: "Inference batch size (\(TrainingChecks.batchSize)).") var batchSize = 512
     @OptionGroup var report: ReportOutputOptions
 
     func validate() throws {

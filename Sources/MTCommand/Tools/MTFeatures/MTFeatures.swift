@@ -33,7 +33,7 @@ struct FeaturesImportCommand: ToolCommand {
     @Argument(help: "The source files, or one directory.") var inputs: [String]
     @Option(help: "With a directory: which split to import (train or test).") var split: String?
     @Option(help: "png: CSV of file,label lines for a flat folder.") var labels: String?
-    @Option(help: "Import only the first N samples (>= 1).") var limit: Int?
+    @Option(parsing: .unconditional, help: "Import only the first N samples (>= 1).") var limit: Int?
     @Option(help: "Name stored in the file (default: FORMAT-SPLIT).") var name: String?
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions

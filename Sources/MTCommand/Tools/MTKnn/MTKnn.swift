@@ -27,7 +27,7 @@ struct KNNGraphCommand: ToolCommand {
         """)
 
     @Argument(help: "Features file to search (the database).") var features: String
-    @Option(name: [.short, .long], help: "Neighbours per row (>= 1, below the number of rows).") var k: Int
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Neighbours per row (>= 1, below the number of rows).") var k: Int
     @Option(help: "Features file of query rows (default: the rows of FEATURES, self excluded).") var queries: String?
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
@@ -55,8 +55,8 @@ struct KNNPropagateCommand: ToolCommand {
 
     @Argument(help: "Features file.") var features: String
     @Option(help: "Split file with the labelled samples.") var split: String
-    @Option(name: [.short, .long], help: "Voters per sample, >= 1 (default: min(#labelled, 200)).") var k: Int?
-    @Option(help: NumericChecks.help("Temperature T of the vote weights exp(s / T)", .positive)) var temperature = KNNVoting.defaultTemperature
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Voters per sample, >= 1 (default: min(#labelled, 200)).") var k: Int?
+    @Option(parsing: .unconditional, help: NumericChecks.help("Temperature T of the vote weights exp(s / T)", .positive)) var temperature = KNNVoting.defaultTemperature
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
@@ -85,10 +85,10 @@ struct KNNSpreadCommand: ToolCommand {
 
     @Argument(help: "Graph file (from mt-knn graph, without --queries).") var graph: String
     @Option(help: "Split file with the labelled samples.") var split: String
-    @Option(help: NumericChecks.help("Weight of the graph against the given labels", .openUnit)) var alpha = LabelSpreading.defaultAlpha
-    @Option(help: NumericChecks.help("Most iterations", .atLeast(1))) var iterations = LabelSpreading.defaultIterations
-    @Option(help: NumericChecks.help("Stop when no entry changes by more than this times the largest", .nonNegative)) var tolerance = LabelSpreading.defaultTolerance
-    @Option(help: NumericChecks.help("Edge weight max(s, 0)^gamma (0: all edges weigh 1)", .nonNegative)) var gamma = LabelSpreading.defaultGamma
+    @Option(parsing: .unconditional, help: NumericChecks.help("Weight of the graph against the given labels", .openUnit)) var alpha = LabelSpreading.defaultAlpha
+    @Option(parsing: .unconditional, help: NumericChecks.help("Most iterations", .atLeast(1))) var iterations = LabelSpreading.defaultIterations
+    @Option(parsing: .unconditional, help: NumericChecks.help("Stop when no entry changes by more than this times the largest", .nonNegative)) var tolerance = LabelSpreading.defaultTolerance
+    @Option(parsing: .unconditional, help: NumericChecks.help("Edge weight max(s, 0)^gamma (0: all edges weigh 1)", .nonNegative)) var gamma = LabelSpreading.defaultGamma
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 

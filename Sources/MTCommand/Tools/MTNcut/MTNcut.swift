@@ -31,25 +31,25 @@ struct NcutEigenCommand: ToolCommand {
     @Argument(help: "kNN graph file (mt-knn graph) of a set against itself.")
     var graph: String
 
-    @Option(name: [.customShort("n"), .long], help: NumericChecks.help("Number of eigenpairs, the trivial first one included", .atLeast(1)))
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: NumericChecks.help("Number of eigenpairs, the trivial first one included", .atLeast(1)))
     var count = NormalizedCut.EigenOptions().count
 
-    @Option(help: NumericChecks.help("Affinity scale: w = exp(-(1 - similarity) / sigma)", .positive))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Affinity scale: w = exp(-(1 - similarity) / sigma)", .positive))
     var sigma = NormalizedCut.EigenOptions().sigma
 
     @Flag(help: "Leave out the self-loop of weight 1 the reference has on every sample.")
     var noSelfLoop = false
 
-    @Option(help: NumericChecks.help("Stop when every pair's residual is at most this times its affinity eigenvalue", .positive))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Stop when every pair's residual is at most this times its affinity eigenvalue", .positive))
     var tolerance = NormalizedCut.EigenOptions().tolerance
 
-    @Option(help: NumericChecks.help("Vectors per block of the solver (one sparse product serves a block)", .atLeast(1)))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Vectors per block of the solver (one sparse product serves a block)", .atLeast(1)))
     var blockSize = NormalizedCut.EigenOptions().blockSize
 
-    @Option(help: "Solver basis size before a thick restart, >= n + 2 blocks (default: max(2.5n, n + 8 blocks)).")
+    @Option(parsing: .unconditional, help: "Solver basis size before a thick restart, >= n + 2 blocks (default: max(2.5n, n + 8 blocks)).")
     var basisSize: Int?
 
-    @Option(help: NumericChecks.help("Give up (with a warning, writing what was reached) after this many restarts", .atLeast(0)))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Give up (with a warning, writing what was reached) after this many restarts", .atLeast(0)))
     var maxRestarts = NormalizedCut.EigenOptions().maxRestarts
 
     @OptionGroup var seed: SeedOption
@@ -97,16 +97,16 @@ struct NcutPropagateCommand: ToolCommand {
     @Option(help: "Split file with the labelled samples (mt-select split).")
     var split: String
 
-    @Option(help: NumericChecks.help("Bias alpha in 1 / (lambda - alpha), below the Laplacian's eigenvalues", NcutPropagateCommand.alphaRange))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Bias alpha in 1 / (lambda - alpha), below the Laplacian's eigenvalues", NcutPropagateCommand.alphaRange))
     var alpha = NormalizedCut.PropagateOptions().alpha
 
-    @Option(name: [.customShort("T"), .long], help: NumericChecks.help("Temperature T of the weights and the softmax", .positive))
+    @Option(name: [.customShort("T"), .long], parsing: .unconditional, help: NumericChecks.help("Temperature T of the weights and the softmax", .positive))
     var temperature = NormalizedCut.PropagateOptions().temperature
 
-    @Option(help: "Leading eigenpairs to leave out, >= 0 (default: those of eigenvalue 0, one per connected component; the trivial first one for a connected graph, as the reference).")
+    @Option(parsing: .unconditional, help: "Leading eigenpairs to leave out, >= 0 (default: those of eigenvalue 0, one per connected component; the trivial first one for a connected graph, as the reference).")
     var skip: Int?
 
-    @Option(help: "Eigenpairs to use after the skipped ones, >= 1 (default: all in the file).")
+    @Option(parsing: .unconditional, help: "Eigenpairs to use after the skipped ones, >= 1 (default: all in the file).")
     var pairs: Int?
 
     @OptionGroup var output: OutputOption

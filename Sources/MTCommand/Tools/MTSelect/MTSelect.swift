@@ -26,8 +26,8 @@ struct SelectSplitCommand: ToolCommand {
         """)
 
     @Argument(help: "Dataset or features file with /labels.") var input: String
-    @Option(help: "Labelled samples per class (>= 1).") var perClass: Int?
-    @Option(help: "Labelled samples in total, whatever their class (>= 1).") var labeled: Int?
+    @Option(parsing: .unconditional, help: "Labelled samples per class (>= 1).") var perClass: Int?
+    @Option(parsing: .unconditional, help: "Labelled samples in total, whatever their class (>= 1).") var labeled: Int?
     @OptionGroup var seed: SeedOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions

@@ -27,16 +27,16 @@ struct SelectPseudoCommand: ToolCommand {
     @Argument(help: "Pseudo-labels file (from mt-knn or mt-ncut).")
     var input: String
 
-    @Option(help: NumericChecks.help("Keep this fraction of the unlabelled samples, the most confident", .fraction))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Keep this fraction of the unlabelled samples, the most confident", .fraction))
     var ratio: Double?
 
-    @Option(help: NumericChecks.help("Keep the K most confident samples of each predicted class", .atLeast(1)))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Keep the K most confident samples of each predicted class", .atLeast(1)))
     var perClassTop: Int?
 
-    @Option(help: NumericChecks.help("Keep the samples with confidence at least this", .unit))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Keep the samples with confidence at least this", .unit))
     var threshold: Double?
 
-    @Option(help: NumericChecks.help("Keep the n most reliable samples (largest top-two margin) of each class (ReLaB-style)", .atLeast(1)))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Keep the n most reliable samples (largest top-two margin) of each class (ReLaB-style)", .atLeast(1)))
     var reliable: Int?
 
     @Option(help: "Training weight of pseudo-labelled samples (nc: the method's own /weights).")
@@ -48,13 +48,13 @@ struct SelectPseudoCommand: ToolCommand {
     @Option(help: "Class prior for --balance sinkhorn (labeled: class frequencies of the labelled set).")
     var prior: SelectionPrior = .uniform
 
-    @Option(help: NumericChecks.help("Sinkhorn power applied to the probabilities first (1 = as given; self-label uses 25)", .positive))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Sinkhorn power applied to the probabilities first (1 = as given; self-label uses 25)", .positive))
     var sinkhornLambda: Double = 1
 
-    @Option(help: NumericChecks.help("Sinkhorn iteration limit", .atLeast(1)))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Sinkhorn iteration limit", .atLeast(1)))
     var sinkhornIterations: Int = 1000
 
-    @Option(help: NumericChecks.help("Sinkhorn stops when the L1 distance of the class marginals to the prior is at most this", .positive))
+    @Option(parsing: .unconditional, help: NumericChecks.help("Sinkhorn stops when the L1 distance of the class marginals to the prior is at most this", .positive))
     var sinkhornTolerance: Double = 1e-6
 
     func validate() throws {

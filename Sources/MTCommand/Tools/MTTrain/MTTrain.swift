@@ -11,7 +11,7 @@ public struct MTTrain: ParsableCommand {
         commandName: "mt-train",
         abstract: "Train networks on the CPU.",
         version: mtVersion,
-        subcommands: [TrainClassifierCommand.self, TrainBenchmarkCommand.self, TrainMetricCommand.self])
+        subcommands: [TrainClassifierCommand.self, TrainSSLCommand.self, TrainMetricCommand.self, TrainBenchmarkCommand.self])
 }
 
 struct TrainClassifierCommand: ToolCommand {
@@ -37,19 +37,19 @@ struct TrainClassifierCommand: ToolCommand {
     @Option(name: .customLong("eval"), help: "Data set to report test accuracy on after every epoch.") var evaluation: String?
     @OptionGroup var resume: ResumeOption
     @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
-    @Option(help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 30
-    @Option(help: "Total optimiser steps (\(TrainingChecks.iterations); overrides --epochs).") var iterations: Int?
-    @Option(help: "Mini-batch size (\(TrainingChecks.batchSize)).") var batchSize = 128
-    @Option(help: "Base learning rate (\(TrainingChecks.learningRate)).") var lr = 0.1
-    @Option(help: "SGD momentum (\(TrainingChecks.momentum)).") var momentum = 0.9
-    @Option(help: "Weight decay (\(TrainingChecks.weightDecay); L2 on every parameter, as PyTorch SGD).") var weightDecay = 5e-4
+    @Option(parsing: .unconditional, help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 30
+    @Option(parsing: .unconditional, help: "Total optimiser steps (\(TrainingChecks.iterations); overrides --epochs).") var iterations: Int?
+    @Option(parsing: .unconditional, help: "Mini-batch size (\(TrainingChecks.batchSize)).") var batchSize = 128
+    @Option(parsing: .unconditional, help: "Base learning rate (\(TrainingChecks.learningRate)).") var lr = 0.1
+    @Option(parsing: .unconditional, help: "SGD momentum (\(TrainingChecks.momentum)).") var momentum = 0.9
+    @Option(parsing: .unconditional, help: "Weight decay (\(TrainingChecks.weightDecay); L2 on every parameter, as PyTorch SGD).") var weightDecay = 5e-4
     @Flag(help: "Nesterov momentum.") var nesterov = false
     @Option(help: "Learning-rate schedule: cosine, restarts:PERIOD[:MULT], step:E1,E2[:GAMMA], constant.") var schedule = "cosine"
-    @Option(help: "Linear learning-rate warm-up, in epochs (\(TrainingChecks.warmup); 0 = none).") var warmup = 0.0
-    @Option(help: "Label smoothing of the cross-entropy (\(TrainingChecks.labelSmoothing); 0 = off).") var labelSmoothing = 0.0
+    @Option(parsing: .unconditional, help: "Linear learning-rate warm-up, in epochs (\(TrainingChecks.warmup); 0 = none).") var warmup = 0.0
+    @Option(parsing: .unconditional, help: "Label smoothing of the cross-entropy (\(TrainingChecks.labelSmoothing); 0 = off).") var labelSmoothing = 0.0
     @Option(help: "Augmentation: none, digits, natural (default: digits for 1-channel images up to 32 px, else natural).")
     var augment: Augmentation?
-    @Option(help: "Output classes (\(TrainingChecks.outputDim); default: the data set's class count).") var outputDim: Int?
+    @Option(parsing: .unconditional, help: "Output classes (\(TrainingChecks.outputDim); default: the data set's class count).") var outputDim: Int?
 
     var optimizer: OptimizerSettings {
         OptimizerSettings(epochs: epochs, iterations: iterations, batchSize: batchSize, lr: lr, momentum: momentum,
@@ -79,10 +79,10 @@ struct TrainBenchmarkCommand: ToolCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Architecture.") var arch: Architecture
-    @Option(help: "Input channels (\(TrainingChecks.channels)).") var channels = 1
-    @Option(help: "Input height and width (\(TrainingChecks.imageSize)).") var size = 28
-    @Option(help: "Timed training steps (\(TrainingChecks.steps); batch 128).") var trainSteps = 10
-    @Option(help: "Timed inference batches (\(TrainingChecks.steps); batch 512).") var inferBatches = 4
+    @Option(parsing: .unconditional, help: "Input channels (\(TrainingChecks.channels)).") var channels = 1
+    @Option(parsing: .unconditional, help: "Input height and width (\(TrainingChecks.imageSize)).") var size = 28
+    @Option(parsing: .unconditional, help: "Timed training steps (\(TrainingChecks.steps); batch 128).") var trainSteps = 10
+    @Option(parsing: .unconditional, help: "Timed inference batches (\(TrainingChecks.steps); batch 512).") var inferBatches = 4
 
     func validate() throws {
         try TrainingChecks.channels.check(channels, "--channels")

@@ -30,19 +30,19 @@ struct TrainMetricCommand: ToolCommand {
     @OptionGroup var resume: ResumeOption
     @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
     @Option(help: "instance, simclr or supervised.") var objective: MetricObjective = .instance
-    @Option(help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 10
-    @Option(help: "Mini-batch size (\(TrainingChecks.metricBatchSize); images, simclr feeds 2x as many views).") var batchSize = 128
-    @Option(help: "Base learning rate (\(TrainingChecks.learningRate)).") var lr = 0.03
-    @Option(help: "SGD momentum (\(TrainingChecks.momentum)).") var momentum = 0.9
-    @Option(help: "Weight decay (\(TrainingChecks.weightDecay)).") var weightDecay = 5e-4
+    @Option(parsing: .unconditional, help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 10
+    @Option(parsing: .unconditional, help: "Mini-batch size (\(TrainingChecks.metricBatchSize); images, simclr feeds 2x as many views).") var batchSize = 128
+    @Option(parsing: .unconditional, help: "Base learning rate (\(TrainingChecks.learningRate)).") var lr = 0.03
+    @Option(parsing: .unconditional, help: "SGD momentum (\(TrainingChecks.momentum)).") var momentum = 0.9
+    @Option(parsing: .unconditional, help: "Weight decay (\(TrainingChecks.weightDecay)).") var weightDecay = 5e-4
     @Flag(inversion: .prefixedNo, help: "Nesterov momentum (the reference uses it).") var nesterov = true
     @Option(help: "Learning-rate schedule: cosine, restarts:PERIOD[:MULT] (the reference: restarts:10:2), step:E1,E2[:GAMMA], constant.")
     var schedule = "cosine"
-    @Option(help: "Linear learning-rate warm-up, in epochs (\(TrainingChecks.warmup)).") var warmup = 1.0
-    @Option(help: "Embedding dimension (\(TrainingChecks.embeddingDim); instance, simclr).") var embeddingDim = 128
-    @Option(help: "instance: NCE noise samples per image (\(TrainingChecks.negatives)); 0 = full softmax over all images.") var negatives = 4096
-    @Option(help: "Softmax temperature (\(TrainingChecks.temperature); default: 0.07 instance, 0.2 simclr).") var temperature: Double?
-    @Option(help: "instance: memory bank momentum (\(TrainingChecks.bankMomentum)).") var bankMomentum = 0.5
+    @Option(parsing: .unconditional, help: "Linear learning-rate warm-up, in epochs (\(TrainingChecks.warmup)).") var warmup = 1.0
+    @Option(parsing: .unconditional, help: "Embedding dimension (\(TrainingChecks.embeddingDim); instance, simclr).") var embeddingDim = 128
+    @Option(parsing: .unconditional, help: "instance: NCE noise samples per image (\(TrainingChecks.negatives)); 0 = full softmax over all images.") var negatives = 4096
+    @Option(parsing: .unconditional, help: "Softmax temperature (\(TrainingChecks.temperature); default: 0.07 instance, 0.2 simclr).") var temperature: Double?
+    @Option(parsing: .unconditional, help: "instance: memory bank momentum (\(TrainingChecks.bankMomentum)).") var bankMomentum = 0.5
     @Option(help: "instance: memory bank initialisation, network (de-meaned fresh embeddings) or random (the reference).")
     var bankInit = "network"
     @Option(help: "instance: NCE normaliser Z, batch (re-estimated every step) or frozen (after the first step, the reference).")

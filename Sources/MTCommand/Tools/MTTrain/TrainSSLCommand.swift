@@ -1,0 +1,93 @@
+import ArgumentParser
+import MTNetwork
+
+
+/// `mt-train ssl`: the semi-supervised methods of TLlib's benchmark on the shared training loop.
+struct TrainSSLCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ssl",
+        abstract: "Train a classifier semi-supervised: labelled samples plus every other image, unlabelled.",
+        discussion: """
+        Methods (--method), each with its paper's defaults (the flags below override them):
+        \(SemiSupervisedMethod.allCases.map { "  \($0.rawValue): \($0.paper)" }.joined(separator: "\n"))
+        The labelled set is the split's labelled samples and/or a selection (--labeled-from: propagated
+        pseudo-labels or a reliable pool, the ReLaB recipe), with their weights; every other image of DATASET
+        is unlabelled. A step is B labelled images (weak view) and mu * B unlabelled ones (weak view for the
+        targets, a second weak view or the strong view RandAugment + Cutout for the student). With a weight
+        average (--ema-decay > 0) the saved model and the reported accuracy are the average's.
+
+          mt-train ssl train.h5 --split split.h5 --method fixmatch --arch mnist-cnn --iterations 2000 --eval test.h5 -o fm.h5
+          mt-train ssl train.h5 --labeled-from sel.h5 --init metric.h5 --method flexmatch --arch mnist-cnn -o chain.h5
+        """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: OutputOption
+    @OptionGroup var seed: SeedOption
+    @Argument(help: "Training data set (dataset artifact).") var dataset: String
+    @Option(help: "Method: \(SemiSupervisedMethod.allCases.map(\.rawValue).joined(separator: ", ")).") var method: SemiSupervisedMethod
+    @Option(help: "Split whose labelled samples are the labelled set.") var split: String?
+    @Option(help: "Selection (pseudo-labels with weights) to use as (more of) the labelled set.") var labeledFrom: String?
+    @Option(name: .customLong("init"), help: "Checkpoint whose body to start from (a new head is made).") var initFrom: String?
+    @Option(name: .customLong("eval"), help: "Data set to report test accuracy on after every epoch.") var evaluation: String?
+    @OptionGroup var resume: ResumeOption
+    @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
+    @Option(parsing: .unconditional, help: "Total optimiser steps (\(TrainingChecks.iterations)).") var iterations = 1000
+    @Option(parsing: .unconditional, help: "Steps per epoch: one checkpoint and report each (\(TrainingChecks.steps)).") var epochSteps = 100
+    @Option(parsing: .unconditional, help: "Labelled images per step, B (\(TrainingChecks.batchSize)).") var batchSize = 64
+    @Option(parsing: .unconditional, help: "Unlabelled images per labelled one, mu (\(TrainingChecks.steps); default: the method's, 7 or 1).") var mu: Int?
+    @Option(parsing: .unconditional, help: "Base learning rate (\(TrainingChecks.learningRate); FixMatch's 0.03).") var lr = 0.03
+    @Option(parsing: .unconditional, help: "SGD momentum (\(TrainingChecks.momentum)).") var momentum = 0.9
+    @Option(parsing: .unconditional, help: "Weight decay (\(TrainingChecks.weightDecay)).") var weightDecay = 5e-4
+    @Flag(inversion: .prefixedNo, help: "Nesterov momentum (FixMatch's).") var nesterov = true
+    @Option(help: "Learning-rate schedule: cosine, restarts:PERIOD[:MULT], step:E1,E2[:GAMMA], constant.") var schedule = "cosine"
+    @Option(parsing: .unconditional, help: "Weight lambda of the unlabelled term (\(SSLChecks.weight); default: the method's).") var unlabeledWeight: Double?
+    @Option(parsing: .unconditional, help: "Fraction of training over which lambda ramps up as exp(-5 (1 - t)^2) (\(SSLChecks.fraction); default: the method's).") var rampUp: Double?
+    @Option(parsing: .unconditional, help: "Confidence threshold of the mask (\(SSLChecks.fraction); default: the method's, FlexMatch's base threshold).") var threshold: Double?
+    @Option(parsing: .unconditional, help: "UDA: sharpening temperature of the targets (\(TrainingChecks.temperature)).") var sharpening = 0.4
+    @Option(help: "UDA: training-signal annealing, none, linear, log or exp.") var tsa: AnnealingSchedule = .none
+    @Flag(inversion: .prefixedNo, help: "FlexMatch: threshold warm-up (never-predicted images count in the normalisation).") var thresholdWarmup = true
+    @Option(parsing: .unconditional, help: "DebiasMatch: tau of the debiasing and the adaptive margin (\(SSLChecks.positive)).") var debiasTau = 0.5
+    @Option(parsing: .unconditional, help: "DebiasMatch: momentum of the running class marginal (\(SSLChecks.momentum)).") var debiasMomentum = 0.999
+    @Option(parsing: .unconditional, help: "Decay of the weight average that is evaluated and saved (\(SSLChecks.decay); 0 = none; default: the method's).") var emaDecay: Double?
+    @Option(help: "Weak augmentation: none, digits, natural (default: digits for 1-channel images up to 32 px, else natural).")
+    var augment: Augmentation?
+
+    var optimizer: OptimizerSettings {
+        OptimizerSettings(epochs: (iterations + epochSteps - 1) / max(epochSteps, 1), iterations: iterations, batchSize: batchSize, lr: lr,
+                          momentum: momentum, weightDecay: weightDecay, nesterov: nesterov, schedule: schedule, seed: seed.seed)
+    }
+
+    func validate() throws {
+        try TrainingChecks.steps.check(epochSteps, "--epoch-steps")
+        try TrainingChecks.check(optimizer, batchSize: TrainingChecks.batchSize)
+        try TrainingChecks.steps.check(mu, "--mu")
+        try SSLChecks.weight.check(unlabeledWeight, "--unlabeled-weight")
+        try SSLChecks.fraction.check(rampUp, "--ramp-up")
+        try SSLChecks.fraction.check(threshold, "--threshold")
+        try TrainingChecks.temperature.check(sharpening, "--sharpening")
+        try SSLChecks.positive.check(debiasTau, "--debias-tau")
+        try SSLChecks.momentum.check(debiasMomentum, "--debias-momentum")
+        try SSLChecks.decay.check(emaDecay, "--ema-decay")
+        if method == .meanTeacher, emaDecay == 0 { throw ValidationError("--ema-decay: the mean teacher is the weight average; it must be > 0") }
+    }
+
+    func execute() throws {
+        let options = SemiSupervisedOptions(
+            arch: arch.rawValue, method: method, optimizer: optimizer, epochSteps: epochSteps, unlabeledRatio: mu ?? method.defaultRatio,
+            weight: unlabeledWeight ?? method.defaultWeight, rampUp: rampUp ?? method.defaultRampUp,
+            threshold: threshold ?? method.defaultThreshold, sharpening: sharpening, tsa: tsa, thresholdWarmup: thresholdWarmup,
+            debiasTau: debiasTau, debiasMomentum: debiasMomentum, averageDecay: emaDecay ?? method.defaultAverageDecay,
+            augmentation: augment?.rawValue ?? "auto")
+        try SemiSupervisedRun.run(.init(dataset: dataset, split: split, labeledFrom: labeledFrom, initFrom: initFrom, evaluation: evaluation,
+                                        output: output.output, resume: resume.resume), options: options)
+    }
+}
+
+/// Ranges of the semi-supervised options.
+enum SSLChecks {
+    static let weight = NumericRange.nonNegative
+    static let fraction = NumericRange.unit
+    static let positive = NumericRange.positive
+    static let momentum = NumericRange.unitOpenAbove
+    static let decay = NumericRange.unitOpenAbove
+}

@@ -1,0 +1,127 @@
+import MTCore
+
+/// The semi-supervised methods of `mt-train ssl`, with each paper's defaults.
+public enum SemiSupervisedMethod: String, CaseIterable, Codable, Sendable {
+    case pseudoLabel = "pseudo-label", piModel = "pi-model", meanTeacher = "mean-teacher", uda, fixmatch, flexmatch, debiasmatch
+
+    public var paper: String {
+        switch self {
+        case .pseudoLabel: "Lee 2013, Pseudo-Label"
+        case .piModel: "Laine & Aila 2017, Temporal ensembling (the Pi-model)"
+        case .meanTeacher: "Tarvainen & Valpola 2017, Mean teachers"
+        case .uda: "Xie et al. 2020, Unsupervised data augmentation"
+        case .fixmatch: "Sohn et al. 2020, FixMatch"
+        case .flexmatch: "Zhang et al. 2021, FlexMatch"
+        case .debiasmatch: "Wang et al. 2022, Debiased pseudo-labeling (DebiasPL)"
+        }
+    }
+
+    /// lambda, the weight of the unlabelled term. The squared-error methods use the mean teacher's 100
+    /// (its MSE is averaged over classes); the Pi-model's w_max = 100 * M / N is about 10 at M/N = 0.08,
+    /// Laine & Aila's CIFAR-10 setting, which is kept for any M/N here.
+    public var defaultWeight: Double {
+        switch self {
+        case .meanTeacher: 100
+        case .piModel: 10
+        default: 1
+        }
+    }
+
+    /// Fraction of training over which lambda ramps up: 80 of 300 epochs (Pi-model), 5 of 180 (mean teacher).
+    public var defaultRampUp: Double {
+        switch self {
+        case .piModel: 80.0 / 300
+        case .meanTeacher: 5.0 / 180
+        default: 0
+        }
+    }
+
+    /// The confidence threshold of the mask (the base threshold of FlexMatch); 0: no mask.
+    public var defaultThreshold: Double {
+        switch self {
+        case .pseudoLabel, .fixmatch, .flexmatch, .debiasmatch: 0.95
+        case .uda: 0.8
+        case .piModel, .meanTeacher: 0
+        }
+    }
+
+    /// mu: unlabelled images per labelled one: 7 for FixMatch and its successors (and UDA in FixMatch's
+    /// comparison), 1 for the older methods, which mixed both in one batch.
+    public var defaultRatio: Int {
+        switch self {
+        case .pseudoLabel, .piModel, .meanTeacher: 1
+        default: 7
+        }
+    }
+
+    /// Decay of the weight average (0: none): the mean teacher's 0.99; 0.999 for the evaluation model of
+    /// FixMatch, FlexMatch and DebiasMatch.
+    public var defaultAverageDecay: Double {
+        switch self {
+        case .meanTeacher: 0.99
+        case .fixmatch, .flexmatch, .debiasmatch: 0.999
+        default: 0
+        }
+    }
+
+    public var usesThreshold: Bool { defaultThreshold > 0 }
+}
+
+/// Everything that determines a semi-supervised run (`mt-train ssl`); stored as the checkpoint's `args`.
+public struct SemiSupervisedOptions: TrainingArguments, Sendable {
+    public var arch: String
+    public var method: SemiSupervisedMethod
+    public var optimizer: OptimizerSettings
+    public var unlabeledRatio: Int
+    public var weight: Double
+    public var rampUp: Double
+    public var threshold: Double
+    /// UDA's sharpening temperature.
+    public var sharpening: Double
+    /// UDA's training-signal annealing.
+    public var tsa: AnnealingSchedule
+    /// FlexMatch's threshold warm-up.
+    public var thresholdWarmup: Bool
+    /// DebiasMatch's tau and marginal momentum.
+    public var debiasTau: Double
+    public var debiasMomentum: Double
+    /// 0: no weight average.
+    public var averageDecay: Double
+    /// none, digits, natural (resolved from the data set before training).
+    public var augmentation: String
+    /// Optimiser steps per epoch (one checkpoint and report each).
+    public var epochSteps: Int
+
+    public init(arch: String, method: SemiSupervisedMethod, optimizer: OptimizerSettings, epochSteps: Int, unlabeledRatio: Int, weight: Double,
+                rampUp: Double, threshold: Double, sharpening: Double, tsa: AnnealingSchedule, thresholdWarmup: Bool,
+                debiasTau: Double, debiasMomentum: Double, averageDecay: Double, augmentation: String) {
+        self.arch = arch
+        self.method = method
+        self.optimizer = optimizer
+        self.epochSteps = epochSteps
+        self.unlabeledRatio = unlabeledRatio
+        self.weight = weight
+        self.rampUp = rampUp
+        self.threshold = threshold
+        self.sharpening = sharpening
+        self.tsa = tsa
+        self.thresholdWarmup = thresholdWarmup
+        self.debiasTau = debiasTau
+        self.debiasMomentum = debiasMomentum
+        self.averageDecay = averageDecay
+        self.augmentation = augmentation
+    }
+
+    /// The method object these options describe, for `unlabeledCount` unlabelled images of `classes` classes.
+    public func makeMethod(unlabeledCount: Int, classes: Int) -> any ConsistencyMethod {
+        switch method {
+        case .pseudoLabel: PseudoLabelMethod(threshold: threshold)
+        case .piModel: PiModelMethod()
+        case .meanTeacher: MeanTeacherMethod()
+        case .uda: UDAMethod(temperature: sharpening, threshold: threshold, tsa: tsa)
+        case .fixmatch: FixMatchMethod(threshold: threshold)
+        case .flexmatch: FlexMatchMethod(unlabeledCount: unlabeledCount, threshold: threshold, warmup: thresholdWarmup)
+        case .debiasmatch: DebiasMatchMethod(classes: classes, threshold: threshold, tau: debiasTau, momentum: debiasMomentum)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import MTCore
+@testable import MTNetwork
+
+/// Every method's unlabelled term (loss, gradient by autograd, mask, state update) against the PyTorch
+/// transcription in Tests/Fixtures/ssl_reference.py, on a fixed batch with confident and unconfident rows.
+@Suite("Semi-supervised losses against PyTorch")
+struct SemiSupervisedLossTests {
+    static let classes = 4, rows = 12
+
+    /// Logits whose rows range from flat to very peaked, so every threshold keeps some rows and drops others.
+    static func logits(seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        var data: [Float] = []
+        for row in 0..<rows {
+            let peak = Float(row) * 0.9
+            for k in 0..<classes { data.append(rng.nextNormal() * 0.5 + (k == row % classes ? peak : 0)) }
+        }
+        return Tensor(shape: [rows, classes], data: data)
+    }
+
+    func reference(_ fields: [String: Any]) throws -> [String: Any] {
+        let python = try #require(TestSupport.pythonWithTorch)
+        return try TestSupport.withTemporaryDirectory { directory in
+            let path = directory + "/case.json"
+            try JSONSerialization.data(withJSONObject: fields).write(to: URL(fileURLWithPath: path))
+            let run = try TestSupport.execute(python, [TestSupport.repositoryRoot + "/Tests/Fixtures/ssl_reference.py", path])
+            #expect(run.status == 0, "\(run.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+    }
+
+    func compare(_ term: ConsistencyTerm, _ expected: [String: Any], _ name: String) throws {
+        let loss = try #require(expected["loss"] as? Double), rate = try #require(expected["mask_rate"] as? Double)
+        let gradient = try #require(expected["gradient"] as? [Double])
+        #expect(abs(term.loss - loss) <= 1e-6 * max(1, abs(loss)), "\(name): loss \(term.loss) vs \(loss)")
+        #expect(abs(term.maskRate - rate) < 1e-12, "\(name): mask rate \(term.maskRate) vs \(rate)")
+        #expect(rate > 0 || name.contains("none"), "\(name): the batch should keep some rows")
+        let worst = zip(term.gradient.data, gradient).map { abs(Double($0) - $1) }.max() ?? 0
+        #expect(worst < 1e-7, "\(name): gradient differs by \(worst)")
+    }
+
+    func inputs(_ method: String, _ targets: Tensor, _ students: Tensor, _ extra: [String: Any] = [:]) -> [String: Any] {
+        ["method": method, "classes": Self.classes, "targets": targets.data.map(Double.init),
+         "students": students.data.map(Double.init)].merging(extra) { $1 }
+    }
+
+    @Test(.needsTorch) func fixedThresholdMethods() throws {
+        let targets = Self.logits(seed: 1), students = Self.logits(seed: 2)
+        for threshold in [0.95, 0.6] {
+            let fix = FixMatchMethod(threshold: threshold).consistency(targets: targets, students: students, samples: [], progress: 0)
+            try compare(fix, reference(inputs("fixmatch", targets, students, ["threshold": threshold])), "fixmatch \(threshold)")
+        }
+        // Pseudo-Label: the targets are the student's own logits.
+        let own = PseudoLabelMethod(threshold: 0.9).consistency(targets: targets, students: targets, samples: [], progress: 0)
+        try compare(own, reference(inputs("pseudo-label", targets, targets, ["threshold": 0.9])), "pseudo-label")
+    }
+
+    @Test(.needsTorch) func squaredErrorMethods() throws {
+        let targets = Self.logits(seed: 3), students = Self.logits(seed: 4)
+        try compare(PiModelMethod().consistency(targets: targets, students: students, samples: [], progress: 0),
+                    reference(inputs("pi-model", targets, students)), "pi-model")
+        try compare(MeanTeacherMethod().consistency(targets: targets, students: students, samples: [], progress: 0),
+                    reference(inputs("mean-teacher", targets, students)), "mean-teacher")
+    }
+
+    @Test(.needsTorch) func udaSharpensMasksAndAnneals() throws {
+        let targets = Self.logits(seed: 5), students = Self.logits(seed: 6), labeled = Self.logits(seed: 7)
+        let labels = (0..<Self.rows).map { Int32($0 % Self.classes) }
+        for (tsa, progress) in [(AnnealingSchedule.linear, 0.3), (.log, 0.1), (.exp, 0.8)] {
+            let method = UDAMethod(temperature: 0.4, threshold: 0.8, tsa: tsa)
+            let expected = try reference(inputs("uda", targets, students, ["threshold": 0.8, "sharpening": 0.4, "tsa": tsa.rawValue,
+                                                                          "progress": progress, "labeled": labeled.data.map(Double.init),
+                                                                          "labels": labels.map(Int.init)]))
+            try compare(method.consistency(targets: targets, students: students, samples: [], progress: progress), expected, "uda")
+            let mask = try #require(method.supervisedMask(logits: labeled, labels: labels, progress: progress))
+            #expect(mask.map(Double.init) == expected["supervised_mask"] as? [Double], "TSA \(tsa)")
+        }
+    }
+
+    @Test(.needsTorch) func flexMatchClassThresholdsFollowTheMemory() throws {
+        let targets = Self.logits(seed: 8), students = Self.logits(seed: 9)
+        for warmup in [true, false] {
+            let method = FlexMatchMethod(unlabeledCount: 30, threshold: 0.95, warmup: warmup)
+            // A memory in which class 0 was learnt often, class 3 never, most images not yet.
+            let memory: [Int32] = (0..<30).map { $0 < 8 ? 0 : $0 < 11 ? 1 : $0 < 12 ? 2 : -1 }
+            try method.restoreState(["flexmatch.remembered": memory.map(Float.init)], source: "test")
+            let samples = Array(stride(from: 29, through: 6, by: -2))
+            let expected = try reference(inputs("flexmatch", targets, students, ["threshold": 0.95, "warmup": warmup,
+                                                                                "remembered": memory.map(Int.init), "samples": samples]))
+            try compare(method.consistency(targets: targets, students: students, samples: samples, progress: 0), expected, "flexmatch")
+            #expect(method.remembered.map(Int.init) == expected["remembered"] as? [Int])
+        }
+    }
+
+    @Test(.needsTorch) func debiasMatchDebiasesByTheRunningMarginal() throws {
+        let targets = Self.logits(seed: 10), students = Self.logits(seed: 11)
+        let method = DebiasMatchMethod(classes: Self.classes, threshold: 0.7, tau: 0.5, momentum: 0.9)
+        let prior: [Float] = [0.4, 0.3, 0.2, 0.1]
+        try method.restoreState(["debiasmatch.marginal": prior], source: "test")
+        let expected = try reference(inputs("debiasmatch", targets, students, ["threshold": 0.7, "tau": 0.5, "momentum": 0.9,
+                                                                              "marginal": prior.map(Double.init)]))
+        try compare(method.consistency(targets: targets, students: students, samples: [], progress: 0), expected, "debiasmatch")
+        let marginal = try #require(expected["marginal"] as? [Double])
+        #expect(zip(method.marginal, marginal).allSatisfy { abs(Double($0) - $1) < 1e-7 })
+    }
+
+    @Test func weightAverageAndRamp() {
+        let student = Network(.mnistCNN, inputChannels: 1, outputDimension: 3)
+        student.initialize(seed: 1)
+        let average = WeightAverage(of: student, decay: 0.9)
+        let before = average.network.namedParameters().map { $0.1.value }
+        for (_, parameter) in student.namedParameters() { parameter.value = parameter.value.map { $0 + 1 } }
+        average.update(from: student)
+        for ((key, a), (old, (_, s))) in zip(average.network.namedParameters(), zip(before, student.namedParameters())) {
+            if a.kind == .trainable {
+                // a = 0.9 old + 0.1 (old + 1) = old + 0.1
+                #expect(zip(a.value, old).allSatisfy { abs($0 - ($1 + 0.1)) < 1e-5 }, "\(key)")
+            } else {
+                #expect(a.value == s.value, "\(key): buffers are copied")
+            }
+        }
+    }
+}
