@@ -74,6 +74,48 @@ import Testing
             #expect(refusal { _ = try PseudoLabels.read(path) } == "\(path): /probs: expected values in 0.0...1.0, found 1.5 in row 1")
             try pseudoLabels(confidence: [1, 2, 0.5]).write(path, inputs: [])
             #expect(refusal { _ = try PseudoLabels.read(path) } == "\(path): /confidence: expected values in 0.0...1.0, found 2.0 in row 1")
+            // A class count that disagrees with the columns of /probs.
+            try pseudoLabels().write(path, inputs: [])
+            try H5File.openForUpdate(path).setAttribute("num_classes", 3)
+            #expect(refusal { _ = try PseudoLabels.read(path) } == "\(path): num_classes is 3 but /probs has 2 columns")
+        }
+    }
+
+    @Test func eigenDegreesMustBePositive() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            let eigen = dir + "/e.h5"
+            try GraphEigenpairs(eigenvalues: [0, 0.5], eigenvectors: [Float](repeating: 0.5, count: 10), degrees: [1, 1, 1, 1, 0],
+                                residuals: [0, 0], count: 5, parameters: [:]).write(eigen, inputs: [])
+            #expect(refusal { _ = try GraphEigenpairs.read(eigen) } == "\(eigen): /degrees: expected positive degrees, found 0.0 in row 4")
+        }
+    }
+
+    /// The examples of the "Inputs" and "Training" tables of docs/ROBUSTNESS.md are messages the tests
+    /// assert (these, InputRefusalTests, TrainingToolTests, TrainingRunTests), so the document cannot promise
+    /// a message the tools do not print.
+    @Test(arguments: ["Inputs", "Training"]) func robustnessTableQuotesTestedMessages(section name: String) throws {
+        let root = TestSupport.repositoryRoot
+        let document = try String(contentsOfFile: root + "/docs/ROBUSTNESS.md", encoding: .utf8)
+        let section = try #require(document.components(separatedBy: "\n## \(name)\n").dropFirst().first?.components(separatedBy: "\n## ").first)
+        let tests = try ["Tests/UnitTests/InputValidationTests.swift", "Tests/EndToEndTests/InputRefusalTests.swift",
+                         "Tests/EndToEndTests/TrainingToolTests.swift", "Tests/UnitTests/TrainingRunTests.swift"]
+            .map { try String(contentsOfFile: root + "/" + $0, encoding: .utf8) }.joined()
+        let rows = section.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| fault") && !$0.hasPrefix("| ---") }
+        #expect(rows.count >= (name == "Inputs" ? 15 : 4))
+        for row in rows {
+            let cells = row.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(cells.count >= 4 && ["1", "2", "killed"].contains(cells[2]), "exit status of \(row)")
+            // Each quoted example, after its file or tool name, appears in an assertion ("..." elides a part).
+            let quoted = cells[3].split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            for example in quoted where example.contains(": ") || example.contains(" must be ") {
+                var body = example
+                if let colon = body.range(of: ".h5: ") { body = String(body[colon.upperBound...]) }
+                for tool in ["mt-select: ", "mt-train: "] where body.hasPrefix(tool) { body = String(body.dropFirst(tool.count)) }
+                // Usage errors end with ArgumentParser's pointer to --help, which the tests leave out.
+                if body.hasSuffix(" (see --help)") { body = String(body.dropLast(" (see --help)".count)) }
+                let parts = body.components(separatedBy: "...").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.count > 12 }
+                #expect(!parts.isEmpty && parts.allSatisfy { tests.contains($0) }, "docs/ROBUSTNESS.md quotes an untested message: \(example)")
+            }
         }
     }
 

@@ -8,40 +8,21 @@ import MTStorage
 /// plus every other image of the data set as unlabelled, one of the semi-supervised methods on the shared
 /// training loop. With a weight average the saved model (and the per-epoch test accuracy) is the average.
 public enum SemiSupervisedRun {
-    public struct Inputs {
-        public var dataset: String
-        public var split: String?
-        public var labeledFrom: String?
-        public var initFrom: String?
-        public var evaluation: String?
-        public var output: String
-        public var resume: Bool
-
-        public init(dataset: String, split: String?, labeledFrom: String?, initFrom: String?, evaluation: String?, output: String, resume: Bool) {
-            self.dataset = dataset
-            self.split = split
-            self.labeledFrom = labeledFrom
-            self.initFrom = initFrom
-            self.evaluation = evaluation
-            self.output = output
-            self.resume = resume
-        }
-    }
-
-    public static func run(_ inputs: Inputs, options requested: SemiSupervisedOptions) throws {
-        let sources = [inputs.dataset, inputs.split, inputs.labeledFrom, inputs.initFrom, inputs.evaluation].compactMap { $0 }
+    /// `inputs.selection` is `--labeled-from`: its pseudo-labels join the labelled set.
+    public static func run(_ inputs: ClassifierRun.Inputs, options requested: SemiSupervisedOptions) throws {
+        let sources = [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom, inputs.evaluation].compactMap { $0 }
         try OutputPath.check(inputs.output, inputs: sources)
-        guard inputs.split != nil || inputs.labeledFrom != nil else {
+        guard inputs.split != nil || inputs.selection != nil else {
             throw MTError.usage("give the labelled set: --split SPLIT and/or --labeled-from SELECTION")
         }
         let dataset = try ImageDataset.read(inputs.dataset)
         var options = requested
         let augmentation = try TrainingRun.augmentation(options.augmentation, for: dataset)
         options.augmentation = augmentation.rawValue
-        let labeled = try ClassifierRun.trainingSet(dataset, split: inputs.split, selection: inputs.labeledFrom)
+        let labeled = try ClassifierRun.trainingSet(dataset, split: inputs.split, selection: inputs.selection)
         let classes = dataset.classCount
         if let bad = labeled.labels.first(where: { $0 < 0 || Int($0) >= classes }) {
-            throw MTError.badInput(inputs.labeledFrom ?? inputs.split ?? inputs.dataset, "/labels", "expected labels in 0..<\(classes), found \(bad)")
+            throw MTError.badInput(inputs.selection ?? inputs.split ?? inputs.dataset, "/labels", "expected labels in 0..<\(classes), found \(bad)")
         }
         let taken = Set(labeled.indices)
         let unlabeled = (0..<dataset.count).filter { !taken.contains($0) }
@@ -50,7 +31,8 @@ public enum SemiSupervisedRun {
         }
         let arch = try TrainingRun.architecture(options.arch)
         let resumed = try TrainingRun.resumable(inputs.output, resume: inputs.resume, options: options)
-        var student: Network, average: WeightAverage?
+        let student: Network
+        var average: WeightAverage?
         if let resumed {
             let source = Checkpoint.partialPath(of: inputs.output)
             if options.averageDecay > 0 {
@@ -61,17 +43,8 @@ public enum SemiSupervisedRun {
                 student = resumed.network
             }
         } else {
-            if let initFrom = inputs.initFrom {
-                let pretrained = try Checkpoint.loadTrained(initFrom).network
-                guard pretrained.architecture == arch, pretrained.inputChannels == dataset.channels else {
-                    throw MTError.badInput(initFrom, nil, "expected a \(arch.rawValue) on \(dataset.channels) channels, found \(pretrained.architecture.rawValue) on \(pretrained.inputChannels)")
-                }
-                student = pretrained.replaceHead(outputDimension: classes, seed: options.optimizer.seed)
-            } else {
-                let (mean, std) = ImageBatcher.channelStatistics(dataset)
-                student = Network(arch, inputChannels: dataset.channels, outputDimension: classes, inputMean: mean, inputStd: std)
-                student.initialize(seed: options.optimizer.seed)
-            }
+            student = try ClassifierRun.startingNetwork(arch, dataset: dataset, classes: classes, initFrom: inputs.initFrom,
+                                                        seed: options.optimizer.seed)
             if options.averageDecay > 0 { average = WeightAverage(of: student, decay: options.averageDecay) }
         }
         let method = options.makeMethod(unlabeledCount: unlabeled.count, classes: classes)
@@ -85,7 +58,7 @@ public enum SemiSupervisedRun {
         let trainer = try Trainer(network: student, objective: objective, settings: options.optimizer, resume: resumed)
         objective.totalSteps = trainer.totalSteps
         let evaluation = try inputs.evaluation.map { try ImageDataset.read($0) }
-        let trainingInputs = [inputs.dataset, inputs.split, inputs.labeledFrom, inputs.initFrom].compactMap { $0 }
+        let trainingInputs = [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom].compactMap { $0 }
         if try TrainingRun.finishedAlready(trainer, arguments: options.json, classNames: dataset.classNames,
                                            output: inputs.output, inputs: trainingInputs) { return }
         Console.note("\(options.method.rawValue) (\(options.method.paper)): \(arch.rawValue) on \(labeled.indices.count) labelled and "

@@ -141,20 +141,8 @@ public enum ClassifierRun {
             throw MTError.badInput(inputs.selection ?? inputs.split ?? inputs.dataset, "/labels", "expected labels in 0..<\(classes), found \(bad)")
         }
         let resumed = try TrainingRun.resumable(inputs.output, resume: inputs.resume, options: options)
-        let network: Network
-        if let resumed {
-            network = resumed.network
-        } else if let initFrom = inputs.initFrom {
-            let pretrained = try Checkpoint.loadTrained(initFrom).network
-            guard pretrained.architecture == arch, pretrained.inputChannels == dataset.channels else {
-                throw MTError.badInput(initFrom, nil, "expected a \(arch.rawValue) on \(dataset.channels) channels, found \(pretrained.architecture.rawValue) on \(pretrained.inputChannels)")
-            }
-            network = pretrained.replaceHead(outputDimension: classes, seed: options.optimizer.seed)
-        } else {
-            let (mean, std) = ImageBatcher.channelStatistics(dataset)
-            network = Network(arch, inputChannels: dataset.channels, outputDimension: classes, inputMean: mean, inputStd: std)
-            network.initialize(seed: options.optimizer.seed)
-        }
+        let network = try resumed?.network
+            ?? startingNetwork(arch, dataset: dataset, classes: classes, initFrom: inputs.initFrom, seed: options.optimizer.seed)
         let batcher = ImageBatcher(dataset: dataset, mean: network.inputMean, std: network.inputStd, augmentation: augmentation)
         let objective = CrossEntropyObjective(set: set, views: batcher, labelSmoothing: options.labelSmoothing)
         let trainer = try Trainer(network: network, objective: objective, settings: options.optimizer, resume: resumed)
@@ -170,6 +158,23 @@ public enum ClassifierRun {
             evaluation.map { TrainingRun.testAccuracy(network, on: $0) } ?? ""
         }
         Console.note(String(format: "wrote %@ (%.1fs)", inputs.output, Date().timeIntervalSince(start)))
+    }
+
+    /// A classifier to start training from: the body of `initFrom` (a trained checkpoint of the same
+    /// architecture and channels) with a new head, or a fresh network normalised to the data set.
+    public static func startingNetwork(_ arch: Architecture, dataset: ImageDataset, classes: Int, initFrom: String?,
+                                       seed: UInt64) throws -> Network {
+        if let initFrom {
+            let pretrained = try Checkpoint.loadTrained(initFrom).network
+            guard pretrained.architecture == arch, pretrained.inputChannels == dataset.channels else {
+                throw MTError.badInput(initFrom, nil, "expected a \(arch.rawValue) on \(dataset.channels) channels, found \(pretrained.architecture.rawValue) on \(pretrained.inputChannels)")
+            }
+            return pretrained.replaceHead(outputDimension: classes, seed: seed)
+        }
+        let (mean, std) = ImageBatcher.channelStatistics(dataset)
+        let network = Network(arch, inputChannels: dataset.channels, outputDimension: classes, inputMean: mean, inputStd: std)
+        network.initialize(seed: seed)
+        return network
     }
 
     /// The labelled samples of the split (or, without split and selection, every sample with a label),

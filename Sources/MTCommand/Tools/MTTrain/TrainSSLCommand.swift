@@ -78,7 +78,7 @@ struct TrainSSLCommand: ToolCommand {
             threshold: threshold ?? method.defaultThreshold, sharpening: sharpening, tsa: tsa, thresholdWarmup: thresholdWarmup,
             debiasTau: debiasTau, debiasMomentum: debiasMomentum, averageDecay: emaDecay ?? method.defaultAverageDecay,
             augmentation: augment?.rawValue ?? "auto")
-        try SemiSupervisedRun.run(.init(dataset: dataset, split: split, labeledFrom: labeledFrom, initFrom: initFrom, evaluation: evaluation,
+        try SemiSupervisedRun.run(.init(dataset: dataset, split: split, selection: labeledFrom, initFrom: initFrom, evaluation: evaluation,
                                         output: output.output, resume: resume.resume), options: options)
     }
 }

@@ -81,6 +81,16 @@ public enum ConsistencyMath {
         return q
     }
 
+    /// The hard-target term of Pseudo-Label and FixMatch: each target row's most likely class, kept where
+    /// its probability reaches `threshold`, as the cross-entropy target of the student's row.
+    public static func confidentHardTargets(_ targets: Tensor, _ students: Tensor, threshold: Double) -> ConsistencyTerm {
+        let k = targets.sampleSize
+        let best = confidence(softmax(targets), classes: k)
+        let mask = best.map { $0.value >= threshold ? 1.0 : 0 }
+        let (loss, gradient) = crossEntropy(students, targets: oneHot(best.map(\.label), classes: k), mask: mask)
+        return ConsistencyTerm(loss: loss, gradient: gradient, maskRate: mask.reduce(0, +) / Double(max(mask.count, 1)))
+    }
+
     /// Masked cross-entropy against target distributions q (rows summing to 1), averaged over all U rows
     /// (masked rows count in the mean, as in FixMatch):
     ///     loss = (1/U) sum_i m_i sum_k -q_ik log softmax(z_i + b)_k,   dz_i = m_i (softmax(z_i + b) - q_i) / U

@@ -9,10 +9,6 @@ public final class PseudoLabelMethod: ConsistencyMethod {
     public var studentView: StudentView { .target }
 
     public func consistency(targets: Tensor, students: Tensor, samples: [Int], progress: Double) -> ConsistencyTerm {
-        let k = targets.sampleSize
-        let best = ConsistencyMath.confidence(ConsistencyMath.softmax(targets), classes: k)
-        let mask = best.map { $0.value >= threshold ? 1.0 : 0 }
-        let (loss, gradient) = ConsistencyMath.crossEntropy(students, targets: ConsistencyMath.oneHot(best.map(\.label), classes: k), mask: mask)
-        return ConsistencyTerm(loss: loss, gradient: gradient, maskRate: mask.reduce(0, +) / Double(max(mask.count, 1)))
+        ConsistencyMath.confidentHardTargets(targets, students, threshold: threshold)
     }
 }

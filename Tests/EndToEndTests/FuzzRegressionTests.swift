@@ -1,0 +1,17 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Replays every saved fuzzer input (Tests/Fuzz/regressions/TARGET/, crashes once found by Tests/Fuzz/run.sh
+/// and then fixed, plus edge cases such as the empty file) through its reader: each must be refused or read,
+/// never crash.
+@Suite struct FuzzRegressionTests {
+    @Test(arguments: ["idx", "cifar", "png", "artifact"])
+    func savedInputsNoLongerCrash(target: String) throws {
+        let folder = TestSupport.repositoryRoot + "/Tests/Fuzz/regressions/" + target
+        let files = TestSupport.files(in: folder).map { folder + "/" + $0 }
+        #expect(!files.isEmpty, "no regression inputs for \(target)")
+        let run = try TestSupport.execute(TestSupport.binDirectory + "/mt-fuzz", [target] + files)
+        #expect(run.status == 0, "\(target): \(run.stderr)")
+    }
+}
