@@ -170,7 +170,8 @@ import TestSupport
         let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { out in
             let variables = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "SELECT=ratio:1", "ITERATIONS=8", "ORACLE_EPOCHS=1",
-                             "TABLE_LABELS=2", "TABLE_SEEDS=0", "TABLE_PROPAGATIONS=knn", "TABLE_BASELINES=pixels", "TABLE_ROUNDS=2"]
+                             "TABLE_LABELS=2", "TABLE_SEEDS=0", "TABLE_PROPAGATIONS=knn", "TABLE_BASELINES=pixels", "TABLE_ROUNDS=2",
+                             "TABLE_SSL=fixmatch", "SSL_ITERATIONS=2", "SSL_FLAGS=--batch-size 8 --mu 2"]
             let run = try make("mnist.mk", variables, ["table"])
             #expect(run.status == 0, "\(run.stderr)")
             let root = out + "/mnist-first1000"
@@ -193,7 +194,8 @@ import TestSupport
             let results = try String(contentsOfFile: root + "/table-pca50-ratio1-confidence-mnist-cnn-i8/results.md", encoding: .utf8)
             let rows = results.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| ---") }
             for label in ["| pixels |", "| pca50 |", "| supervised only", "| knn, pixels |", "| knn, pca50, finetuned |",
-                          "| knn, pca50, round 2 |", "| knn, pca50, round 2, finetuned |", "| all labels (upper bound)", "| finetune (mnist-cnn-i8) |"] {
+                          "| knn, pca50, round 2 |", "| knn, pca50, round 2, finetuned |", "| all labels (upper bound)", "| finetune (mnist-cnn-i8) |",
+                          "| fixmatch (semi-supervised"] {
                 let row = rows.first { $0.hasPrefix(label) }
                 #expect(row != nil, "no row \(label) in\n\(results)")
                 #expect(row?.contains("–") == false, "a number is missing in \(row ?? "")")

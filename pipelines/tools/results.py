@@ -110,6 +110,10 @@ class Sweep:
                 row(f"{method}, {main_name}{suffix}, finetuned", "test",
                     lambda l: [scalar(os.path.join(self.model_dir(main_dir, method, l, s, r)[1], "test-metrics.json"))
                                for s in seeds])
+        for method in a.ssl or []:
+            row(f"{method} (semi-supervised, the labelled images + the rest unlabelled)", "test",
+                lambda l: [scalar(os.path.join(a.ssl_root, f"n{l}-s{s}", method + a.ssl_suffix, "test-metrics.json"))
+                           for s in a.seeds])
         oracle = scalar(os.path.join(a.oracle, "test-metrics.json"))
         lines.append("| all labels (upper bound) | test | " + " | ".join(cell([oracle]) for _ in labels) + " |")
         return lines
@@ -158,6 +162,9 @@ def main():
     parser.add_argument("--train-tag", required=True, help="e.g. mnist-cnn-i300")
     parser.add_argument("--supervised", required=True, help="the supervised-only directory (holds nL-sS/TRAIN_TAG)")
     parser.add_argument("--oracle", required=True, help="the all-labels model directory")
+    parser.add_argument("--ssl", nargs="*", help="semi-supervised methods (mt-train ssl) with a row each")
+    parser.add_argument("--ssl-root", help="the ssl directory (holds nL-sS/METHOD+SUFFIX)")
+    parser.add_argument("--ssl-suffix", default="", help="what follows the method in its directory name, e.g. -mnist-cnn-i1000")
     args = parser.parse_args()
 
     sweep = Sweep(args)
