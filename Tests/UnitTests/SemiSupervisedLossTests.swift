@@ -107,20 +107,34 @@ struct SemiSupervisedLossTests {
         #expect(zip(method.marginal, marginal).allSatisfy { abs(Double($0) - $1) < 1e-7 })
     }
 
-    @Test func weightAverageAndRamp() {
+    @Test func weightAverageWarmsUpAndAveragesWeightsAndStatistics() {
         let student = Network(.mnistCNN, inputChannels: 1, outputDimension: 3)
         student.initialize(seed: 1)
         let average = WeightAverage(of: student, decay: 0.9)
+        #expect(average.decay(afterStep: 0) == 0.1 && average.decay(afterStep: 80) == 0.9 && abs(average.decay(afterStep: 10) - 11.0 / 20) < 1e-12)
         let before = average.network.namedParameters().map { $0.1.value }
-        for (_, parameter) in student.namedParameters() { parameter.value = parameter.value.map { $0 + 1 } }
-        average.update(from: student)
-        for ((key, a), (old, (_, s))) in zip(average.network.namedParameters(), zip(before, student.namedParameters())) {
-            if a.kind == .trainable {
-                // a = 0.9 old + 0.1 (old + 1) = old + 0.1
-                #expect(zip(a.value, old).allSatisfy { abs($0 - ($1 + 0.1)) < 1e-5 }, "\(key)")
-            } else {
-                #expect(a.value == s.value, "\(key): buffers are copied")
-            }
+        for (_, parameter) in student.namedParameters() where parameter.kind != .counter { parameter.value = parameter.value.map { $0 + 1 } }
+        average.update(from: student, step: 100)
+        for ((key, a), old) in zip(average.network.namedParameters(), before) where a.kind != .counter {
+            // a = 0.9 old + 0.1 (old + 1) = old + 0.1, for weights and running statistics alike.
+            #expect(zip(a.value, old).allSatisfy { abs($0 - ($1 + 0.1)) < 1e-5 }, "\(key)")
         }
+        #expect(average.network.namedParameters().contains { $0.1.kind == .buffer })
+    }
+
+    @Test func rampUpFollowsTheGaussianSchedule() {
+        var rng = SeededGenerator(seed: 1)
+        let data = ImageDataset(images: (0..<(4 * 28 * 28)).map { _ in UInt8(rng.next() % 256) }, count: 4, height: 28, width: 28,
+                                channels: 1, labels: [0, 1, -1, -1], classNames: ["a", "b"], name: "t")
+        let batcher = ImageBatcher(dataset: data, mean: [0.5], std: [0.25], augmentation: .digits)
+        let objective = SemiSupervisedObjective(labeled: .labeled(data.labels), unlabeled: [2, 3], weak: batcher, strong: batcher,
+                                                method: PiModelMethod(), unlabeledRatio: 1, weight: 10, rampUp: 0.5, seed: 1,
+                                                average: nil, epochSteps: 10)
+        #expect(abs(objective.rampWeight(progress: 0) - exp(-5)) < 1e-12)
+        #expect(abs(objective.rampWeight(progress: 0.25) - exp(-1.25)) < 1e-12)
+        #expect(objective.rampWeight(progress: 0.5) == 1 && objective.rampWeight(progress: 0.9) == 1)
+        // The unlabelled images of a step are fixed by the step: the same positions when asked again.
+        #expect(objective.unlabeledPositions(iteration: 3, count: 3) == objective.unlabeledPositions(iteration: 3, count: 3))
+        #expect(Set(objective.unlabeledPositions(iteration: 0, count: 2)) == [0, 1], "one pass visits every unlabelled image once")
     }
 }

@@ -45,15 +45,16 @@ public protocol TrainingObjective: AnyObject {
     /// Steps per epoch when the objective sets them (semi-supervised training: a few labelled samples are
     /// revisited many times, and an epoch is a fixed number of steps); nil: one pass over the samples.
     var stepsPerEpoch: Int? { get }
-    /// Called after each optimiser step (an EMA teacher follows the student here).
-    func afterOptimizerStep(_ network: Network)
+    /// Called after each optimiser step, `step` the 0-based number of that step (an EMA teacher follows
+    /// the student here).
+    func afterOptimizerStep(_ network: Network, step: Int)
     /// Adds what an exact resume needs beyond the network and the optimiser (a memory bank, say).
     func save(into checkpoint: inout Checkpoint)
 }
 
 extension TrainingObjective {
     public var stepsPerEpoch: Int? { nil }
-    public func afterOptimizerStep(_ network: Network) {}
+    public func afterOptimizerStep(_ network: Network, step: Int) {}
 }
 
 public struct StepOutcome: Sendable {
@@ -159,7 +160,7 @@ public final class Trainer {
                 throw diverged("the loss is \(outcome.loss.isNaN ? "NaN" : "infinite")", step: step + 1, of: steps)
             }
             optimizer.step(lr: Float(lr))
-            objective.afterOptimizerStep(network)
+            objective.afterOptimizerStep(network, step: iteration)
             iteration += 1
             lossSum += outcome.loss
             seen += b

@@ -11,9 +11,16 @@ extension Network {
 }
 
 /// An exponential moving average of a network's weights (Polyak averaging): the mean teacher's teacher
-/// and the model FixMatch and its successors evaluate and keep. After every optimiser step each trainable
-/// parameter becomes a <- decay * a + (1 - decay) * w; batch-norm running statistics and counters are
-/// copied from the student (they are running averages already), as FixMatch's `ModelEMA` does.
+/// and the model FixMatch and its successors evaluate and keep. After optimiser step t (0-based) every
+/// trainable parameter and batch-norm running statistic becomes
+///
+///     a <- d_t a + (1 - d_t) w,   d_t = min(decay, (1 + t) / (10 + t))
+///
+/// the warm-up of TensorFlow's `ExponentialMovingAverage(num_updates:)`: early on the average follows the
+/// student closely, so that a run of a few thousand CPU steps is not dominated by the random start (at
+/// decay 0.999 a plain average still holds 0.999^1000 = 37 % of it after 1000 steps). Averaging the
+/// running statistics with the weights keeps them consistent with each other (copying the student's, as
+/// FixMatch's `ModelEMA` does, pairs them with weights from up to 1 / (1 - d) steps ago); counters are copied.
 public final class WeightAverage {
     public let network: Network
     public let decay: Double
@@ -30,10 +37,13 @@ public final class WeightAverage {
         self.decay = decay
     }
 
-    public func update(from student: Network) {
-        let d = Float(decay), e = 1 - Float(decay)
+    /// d_t after optimiser step `step` (0-based).
+    public func decay(afterStep step: Int) -> Double { min(decay, Double(1 + step) / Double(10 + step)) }
+
+    public func update(from student: Network, step: Int) {
+        let d = Float(decay(afterStep: step)), e = 1 - d
         for ((_, average), (_, weight)) in zip(network.namedParameters(), student.namedParameters()) {
-            guard average.kind == .trainable else {
+            guard average.kind != .counter else {
                 average.value = weight.value
                 continue
             }

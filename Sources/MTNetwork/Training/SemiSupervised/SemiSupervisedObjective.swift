@@ -137,7 +137,7 @@ public final class SemiSupervisedObjective: TrainingObjective {
         return StepOutcome(loss: supervised.loss + scale * term.loss, correct: zip(predicted, labels).filter { $0 == Int($1) }.count)
     }
 
-    public func afterOptimizerStep(_ network: Network) { average?.update(from: network) }
+    public func afterOptimizerStep(_ network: Network, step: Int) { average?.update(from: network, step: step) }
 
     /// With a weight average the checkpoint's network is the average (what is evaluated and embedded)
     /// and the student's weights go to `training/student.<key>`; the method adds its own state.
