@@ -2,6 +2,7 @@ import ArgumentParser
 import CBLAS
 import Foundation
 import MTCore
+import MTNetwork
 
 /// Flags every tool takes, with the same meaning everywhere.
 public struct CommonOptions: ParsableArguments {
@@ -80,4 +81,24 @@ public struct ResumeOption: ParsableArguments {
     public var resume = false
 
     public init() {}
+}
+
+/// What every classifier-training subcommand (`mt-train classifier`, `mt-train ssl`) starts from: the data
+/// set, the split, the checkpoint whose body to start from, a held-out set for the epoch line, `--resume`
+/// and the architecture.
+public struct ClassifierStartOptions: ParsableArguments {
+    @Argument(help: "Training data set (dataset artifact).") var dataset: String
+    @Option(help: "Split whose labelled samples to train on.") var split: String?
+    @Option(name: .customLong("init"), help: "Checkpoint whose body to start from (a new head is made).") var initFrom: String?
+    @Option(name: .customLong("eval"), help: "Data set to report test accuracy on after every epoch.") var evaluation: String?
+    @OptionGroup var resume: ResumeOption
+    @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
+
+    public init() {}
+
+    /// The run's inputs, with the selection whose pseudo-labels join the labelled set.
+    func inputs(selection: String?, output: String) -> ClassifierRun.Inputs {
+        ClassifierRun.Inputs(dataset: dataset, split: split, selection: selection, initFrom: initFrom, evaluation: evaluation,
+                             output: output, resume: resume.resume)
+    }
 }

@@ -30,13 +30,8 @@ struct TrainClassifierCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: OutputOption
     @OptionGroup var seed: SeedOption
-    @Argument(help: "Training data set (dataset artifact).") var dataset: String
-    @Option(help: "Split whose labelled samples to train on.") var split: String?
+    @OptionGroup var start: ClassifierStartOptions
     @Option(help: "Selection of pseudo-labelled samples (selection artifact) to add.") var selection: String?
-    @Option(name: .customLong("init"), help: "Checkpoint whose body to start from (a new head is made).") var initFrom: String?
-    @Option(name: .customLong("eval"), help: "Data set to report test accuracy on after every epoch.") var evaluation: String?
-    @OptionGroup var resume: ResumeOption
-    @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
     @Option(parsing: .unconditional, help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 30
     @Option(parsing: .unconditional, help: "Total optimiser steps (\(TrainingChecks.iterations); overrides --epochs).") var iterations: Int?
     @Option(parsing: .unconditional, help: "Mini-batch size (\(TrainingChecks.batchSize)).") var batchSize = 128
@@ -63,10 +58,9 @@ struct TrainClassifierCommand: ToolCommand {
     }
 
     func execute() throws {
-        let options = ClassifierOptions(arch: arch.rawValue, optimizer: optimizer, labelSmoothing: labelSmoothing,
+        let options = ClassifierOptions(arch: start.arch.rawValue, optimizer: optimizer, labelSmoothing: labelSmoothing,
                                         augmentation: augment?.rawValue ?? "auto", outputDim: outputDim)
-        try ClassifierRun.run(.init(dataset: dataset, split: split, selection: selection, initFrom: initFrom,
-                                    evaluation: evaluation, output: output.output, resume: resume.resume), options: options)
+        try ClassifierRun.run(start.inputs(selection: selection, output: output.output), options: options)
     }
 }
 

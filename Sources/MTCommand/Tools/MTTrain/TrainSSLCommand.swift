@@ -23,14 +23,9 @@ struct TrainSSLCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: OutputOption
     @OptionGroup var seed: SeedOption
-    @Argument(help: "Training data set (dataset artifact).") var dataset: String
+    @OptionGroup var start: ClassifierStartOptions
     @Option(help: "Method: \(SemiSupervisedMethod.allCases.map(\.rawValue).joined(separator: ", ")).") var method: SemiSupervisedMethod
-    @Option(help: "Split whose labelled samples are the labelled set.") var split: String?
     @Option(help: "Selection (pseudo-labels with weights) to use as (more of) the labelled set.") var labeledFrom: String?
-    @Option(name: .customLong("init"), help: "Checkpoint whose body to start from (a new head is made).") var initFrom: String?
-    @Option(name: .customLong("eval"), help: "Data set to report test accuracy on after every epoch.") var evaluation: String?
-    @OptionGroup var resume: ResumeOption
-    @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
     @Option(parsing: .unconditional, help: "Total optimiser steps (\(TrainingChecks.iterations)).") var iterations = 1000
     @Option(parsing: .unconditional, help: "Steps per epoch: one checkpoint and report each (\(TrainingChecks.steps)).") var epochSteps = 100
     @Option(parsing: .unconditional, help: "Labelled images per step, B (\(TrainingChecks.batchSize)).") var batchSize = 64
@@ -73,13 +68,12 @@ struct TrainSSLCommand: ToolCommand {
 
     func execute() throws {
         let options = SemiSupervisedOptions(
-            arch: arch.rawValue, method: method, optimizer: optimizer, epochSteps: epochSteps, unlabeledRatio: mu ?? method.defaultRatio,
+            arch: start.arch.rawValue, method: method, optimizer: optimizer, epochSteps: epochSteps, unlabeledRatio: mu ?? method.defaultRatio,
             weight: unlabeledWeight ?? method.defaultWeight, rampUp: rampUp ?? method.defaultRampUp,
             threshold: threshold ?? method.defaultThreshold, sharpening: sharpening, tsa: tsa, thresholdWarmup: thresholdWarmup,
             debiasTau: debiasTau, debiasMomentum: debiasMomentum, averageDecay: emaDecay ?? method.defaultAverageDecay,
             augmentation: augment?.rawValue ?? "auto")
-        try SemiSupervisedRun.run(.init(dataset: dataset, split: split, selection: labeledFrom, initFrom: initFrom, evaluation: evaluation,
-                                        output: output.output, resume: resume.resume), options: options)
+        try SemiSupervisedRun.run(start.inputs(selection: labeledFrom, output: output.output), options: options)
     }
 }
 
