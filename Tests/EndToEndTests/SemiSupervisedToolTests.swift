@@ -56,6 +56,28 @@ import TestSupport
         }
     }
 
+    /// The same seed gives the same model on 1 and 2 threads (strong views, UDA's sharpening and the mean
+    /// teacher included).
+    @Test(.needsMNIST) func theThreadCountDoesNotChangeTheModel() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
+        try TestSupport.withTemporaryDirectory { dir in
+            let (train, _, split) = try Self.data(mnist, dir)
+            for method in ["uda", "mean-teacher"] {
+                var states: [[StateTensor]] = []
+                for threads in ["1", "2"] {
+                    let model = dir + "/\(method)-\(threads).h5"
+                    let run = try TestSupport.run("mt-train", ["ssl", train, "--split", split, "--method", method, "--arch", "mnist-cnn",
+                                                               "--iterations", "3", "--batch-size", "8", "--mu", "2", "--threads", threads,
+                                                               "-q", "-o", model])
+                    #expect(run.status == 0, "\(run.stderr)")
+                    states.append(try CheckpointRecord.read(model).state)
+                }
+                let same = states[0] == states[1]
+                #expect(same, "\(method): the model depends on the thread count")
+            }
+        }
+    }
+
     /// Every method trains from 40 labels and 960 unlabelled images: 120 steps end with a finite model far
     /// above chance (10 %) on 500 test images. (Whether a method beats the labelled samples alone needs
     /// thousands of steps on MNIST: that comparison is the benchmark's, bench/ssl.sh, not a unit test's.)
