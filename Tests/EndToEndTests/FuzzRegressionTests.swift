@@ -11,7 +11,11 @@ import TestSupport
         let folder = TestSupport.repositoryRoot + "/Tests/Fuzz/regressions/" + target
         let files = TestSupport.files(in: folder).map { folder + "/" + $0 }
         #expect(!files.isEmpty, "no regression inputs for \(target)")
-        let run = try TestSupport.execute(TestSupport.binDirectory + "/mt-fuzz", [target] + files)
-        #expect(run.status == 0, "\(target): \(run.stderr)")
+        // One process per input: some of them corrupt libhdf5's memory (Tests/Fuzz/libhdf5/README.md), which
+        // a later file in the same process can trip over.
+        for file in files {
+            let run = try TestSupport.execute(TestSupport.binDirectory + "/mt-fuzz", [target, file])
+            #expect(run.status == 0, "\(target) \(file): \(run.stderr.prefix(300))")
+        }
     }
 }

@@ -4,6 +4,7 @@
 #   Tests/Fuzz/run.sh                      # every target (idx cifar png artifact), 600 s each, one at a time
 #   SECONDS_PER_TARGET=60 Tests/Fuzz/run.sh artifact png
 #   JOBS=2 Tests/Fuzz/run.sh               # two targets at once (one core each)
+#   KEEP_GOING=1 Tests/Fuzz/run.sh artifact  # do not stop at the first crash (libFuzzer's fork mode)
 #
 # The seed corpus is made from real files: MNIST idx slices, a CIFAR batch, PNGs and one artifact of every
 # kind written by the tools on a small data set. A crash is saved as .build-fuzz/crashes/TARGET/crash-*;
@@ -61,8 +62,8 @@ run_target() {
     echo "== $target: $seconds s"
     MT_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0 "$fuzzer" "$work/live/$target" "$corpus/$target" "Tests/Fuzz/regressions/$target" \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
-        -artifact_prefix="$work/crashes/$target/" >"$work/$target.log" 2>&1 || true
-    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE' "$work/$target.log" | sed "s/^/$target: /"
+        -artifact_prefix="$work/crashes/$target/" ${KEEP_GOING:+-fork=1 -ignore_crashes=1} >"$work/$target.log" 2>&1 || true
+    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE|^#[0-9]+: cov' "$work/$target.log" | tail -3 | sed "s/^/$target: /"
     local crashes
     crashes=$(ls "$work/crashes/$target" | wc -l)
     echo "$target: $crashes crash files in $work/crashes/$target"
