@@ -24,7 +24,9 @@ public struct Tensor: Sendable {
     public init(uninitialized shape: [Int]) {
         let count = shape.reduce(1, *)
         self.shape = shape
-        data = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        // An empty array is one shared instance: setting its count from several threads at once is a data
+        // race (ThreadSanitizer), so it is made without the initializer.
+        data = count == 0 ? [] : [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// Samples (the leading dimension).
