@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTStorage", "TestSupport"]),
         // The fuzz targets of the readers (Tests/Fuzz/run.sh builds them with libFuzzer); built plainly,
         // the runner that replays saved crashes (Tests/Fuzz/regressions).
-        .executableTarget(name: "mt-fuzz", dependencies: ["MTCore", "MTStorage"], path: "Tests/Fuzz", exclude: ["run.sh", "regressions"]),
+        .executableTarget(name: "mt-fuzz", dependencies: ["MTCore", "MTStorage"], path: "Tests/Fuzz", exclude: ["run.sh", "regressions", "libhdf5"]),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["MTCommand"]) },
     swiftLanguageModes: [.v6]
 )
