@@ -34,12 +34,14 @@ flags=(--threads "$THREADS" -q)
 results="$out/results.md"
 [ -f "$results" ] || printf '| run | labels/class | seed | steps | test accuracy | seconds |\n| --- | ---: | ---: | ---: | ---: | ---: |\n' >"$results"
 
-# run NAME LABELS SEED MODEL COMMAND...: trains unless MODEL exists, then appends its test accuracy.
+# run NAME LABELS SEED MODEL COMMAND...: trains and appends its test accuracy, unless MODEL exists (a rerun
+# adds only what is missing; delete a model to measure it again).
 run() {
     local name=$1 labels=$2 seed=$3 model=$4; shift 4
     local start end
+    if [ -f "$model" ]; then echo "kept $model (its row is in $results)"; return; fi
     start=$(date +%s.%N)
-    [ -f "$model" ] || "$@" "${flags[@]}" -o "$model"
+    "$@" "${flags[@]}" -o "$model"
     end=$(date +%s.%N)
     "$bin/mt-eval" model "$model" "$out/test.h5" "${flags[@]}" --json "$model.json"
     local accuracy
