@@ -12,7 +12,7 @@ import MTStorage
 // A reader may refuse an input (throw); it must not crash, hang or allocate what the input merely declares.
 
 /// The scratch directory of this process, where each input is written as the file the reader opens.
-nonisolated(unsafe) private var scratch: String = {
+private let scratch: String = {
     let path = NSTemporaryDirectory() + "mt-fuzz-\(getpid())"
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path

@@ -31,10 +31,11 @@ public enum SemiSupervisedRun {
         }
         let arch = try TrainingRun.architecture(options.arch)
         let resumed = try TrainingRun.resumable(inputs.output, resume: inputs.resume, options: options)
+        // The file `resumable` continued (the partial one when it exists), named in errors about its state.
+        let source = [Checkpoint.partialPath(of: inputs.output), inputs.output].first(where: fileExists) ?? inputs.output
         let student: Network
         var average: WeightAverage?
         if let resumed {
-            let source = Checkpoint.partialPath(of: inputs.output)
             if options.averageDecay > 0 {
                 let restored = try SemiSupervisedObjective.restoreStudent(resumed, source: source)
                 student = restored.student
@@ -48,7 +49,7 @@ public enum SemiSupervisedRun {
             if options.averageDecay > 0 { average = WeightAverage(of: student, decay: options.averageDecay) }
         }
         let method = options.makeMethod(unlabeledCount: unlabeled.count, classes: classes)
-        if let resumed { try method.restoreState(resumed.trainingState, source: Checkpoint.partialPath(of: inputs.output)) }
+        if let resumed { try method.restoreState(resumed.trainingState, source: source) }
         let weak = ImageBatcher(dataset: dataset, mean: student.inputMean, std: student.inputStd, augmentation: augmentation)
         let strong = ImageBatcher(dataset: dataset, mean: student.inputMean, std: student.inputStd, augmentation: augmentation,
                                   randAugment: .forAugmentation(augmentation))

@@ -38,7 +38,7 @@ public final class SemiSupervisedObjective: TrainingObjective {
     public var stepsPerEpoch: Int? { epochSteps }
     /// Steps of the whole run (set from the Trainer), for t.
     public var totalSteps = 1
-    /// The fraction of unlabelled images that passed the mask in the last step, and its running mean.
+    /// The fraction of unlabelled images that passed the mask in the last step.
     public private(set) var maskRate = 0.0
     private let loss = CrossEntropyLoss()
     private var passOrder: (pass: Int, order: [Int])?
