@@ -7,6 +7,9 @@
 #   bench/ssl.sh                                        # 4 labels per class, seed 0, 1000 steps of 32 + mu*32
 #   LABELS="1 4" SEEDS="0 1 2" ITERATIONS=2000 bench/ssl.sh
 #   METHODS="fixmatch flexmatch" CHAIN=no bench/ssl.sh
+#   INIT=metric CHAIN=no bench/ssl.sh                  # every method from the SimCLR metric (INIT=both: and from scratch)
+#
+# ORACLE=yes (default) adds the all-labels classifier once (every training label, the same step budget).
 #
 # Writes bench/out/ssl/results.md (one row per run) and keeps every artifact under bench/out/ssl/.
 set -euo pipefail
@@ -17,8 +20,10 @@ LABELS=${LABELS:-4}
 SEEDS=${SEEDS:-0}
 ITERATIONS=${ITERATIONS:-1000}
 BATCH=${BATCH:-32}
-METHODS=${METHODS:-pseudo-label pi-model mean-teacher uda fixmatch flexmatch debiasmatch}
+METHODS=${METHODS-pseudo-label pi-model mean-teacher uda fixmatch flexmatch debiasmatch dst self-tuning}
 CHAIN=${CHAIN:-yes}
+INIT=${INIT:-scratch}
+ORACLE=${ORACLE:-yes}
 CHAIN_METHODS=${CHAIN_METHODS:-flexmatch fixmatch}
 METRIC_EPOCHS=${METRIC_EPOCHS:-2}
 MNIST_DIR=${MNIST_DIR:-$root/../shared/datasets/mnist}
@@ -49,13 +54,21 @@ run() {
     printf '| %s | %s | %s | %s | %s %% | %.0f |\n' "$name" "$labels" "$seed" "$ITERATIONS" "$accuracy" "$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')" | tee -a "$results"
 }
 
-if [ "$CHAIN" = yes ]; then
-    # The metric (SimCLR, no labels), its embedding, graph and eigenpairs: shared by every seed.
-    metric="$out/simclr-e$METRIC_EPOCHS.h5"
+metric="$out/simclr-e$METRIC_EPOCHS.h5"
+if [ "$CHAIN" = yes ] || [ "$INIT" != scratch ]; then
+    # The metric (SimCLR, no labels): the chain's start and INIT=metric's.
     [ -f "$metric" ] || "$bin/mt-train" metric "$out/train.h5" --arch mnist-cnn --objective simclr --epochs "$METRIC_EPOCHS" "${flags[@]}" -o "$metric"
+fi
+if [ "$CHAIN" = yes ]; then
+    # Its embedding, graph and eigenpairs: shared by every seed.
     [ -f "$out/features.h5" ] || "$bin/mt-features" extract "$out/train.h5" --model "$metric" "${flags[@]}" -o "$out/features.h5"
     [ -f "$out/graph.h5" ] || "$bin/mt-knn" graph "$out/features.h5" -k 20 "${flags[@]}" -o "$out/graph.h5"
     [ -f "$out/eigen.h5" ] || "$bin/mt-ncut" eigen "$out/graph.h5" -n 200 "${flags[@]}" -o "$out/eigen.h5"
+fi
+
+if [ "$ORACLE" = yes ]; then
+    run "oracle: every training label (ERM, batch 32)" all 0 "$out/oracle-i$ITERATIONS.h5" \
+        "$bin/mt-train" classifier "$out/train.h5" --arch mnist-cnn --iterations "$ITERATIONS" --batch-size "$BATCH" --lr 0.03 --nesterov --seed 0
 fi
 
 for seed in $SEEDS; do
@@ -67,9 +80,16 @@ for seed in $SEEDS; do
             "$bin/mt-train" classifier "$out/train.h5" --split "$split" --arch mnist-cnn --iterations "$ITERATIONS" \
             --batch-size "$BATCH" --lr 0.03 --nesterov --seed "$seed"
         for method in $METHODS; do
-            run "$method" "$labels" "$seed" "$out/$method-$tag.h5" \
-                "$bin/mt-train" ssl "$out/train.h5" --split "$split" --method "$method" --arch mnist-cnn \
-                --iterations "$ITERATIONS" --batch-size "$BATCH" --seed "$seed"
+            if [ "$INIT" != metric ]; then
+                run "$method" "$labels" "$seed" "$out/$method-$tag.h5" \
+                    "$bin/mt-train" ssl "$out/train.h5" --split "$split" --method "$method" --arch mnist-cnn \
+                    --iterations "$ITERATIONS" --batch-size "$BATCH" --seed "$seed"
+            fi
+            if [ "$INIT" != scratch ]; then
+                run "$method from the SimCLR metric" "$labels" "$seed" "$out/$method-metric-$tag.h5" \
+                    "$bin/mt-train" ssl "$out/train.h5" --split "$split" --method "$method" --arch mnist-cnn --init "$metric" \
+                    --iterations "$ITERATIONS" --batch-size "$BATCH" --seed "$seed"
+            fi
         done
         if [ "$CHAIN" = yes ]; then
             # Finetuning takes every pseudo-label (the README's recipe); the chain takes the more confident half

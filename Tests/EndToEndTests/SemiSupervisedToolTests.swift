@@ -56,13 +56,42 @@ import TestSupport
         }
     }
 
+    /// DST and Self-Tuning keep heads of their own (and Self-Tuning a key encoder and queues) beside the
+    /// model: a resumed run ends with the model, those heads, their momentum and the queues of a straight run.
+    @Test(.needsMNIST) func ownHeadsResumeExactly() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
+        try TestSupport.withTemporaryDirectory { dir in
+            let (train, _, split) = try Self.data(mnist, dir)
+            for (method, expectedKeys) in [("dst", ["dst.pseudo_head.0.weight", "dst.adv_head.3.bias", "momentum.dst.adv_head.0.weight"]),
+                                           ("self-tuning", ["selftuning.projector.weight", "momentum.selftuning.projector.bias",
+                                                            "selftuning.key.fc.weight", "selftuning.key_projector.weight",
+                                                            "selftuning.queue", "selftuning.queue_pointers"])] {
+                let common = [train, "--split", split, "--method", method, "--arch", "mnist-cnn", "--batch-size", "8", "--epoch-steps", "3",
+                              "--schedule", "constant", "--head-width", "64", "--projection-dim", "32", "--queue-size", "4", "-q"]
+                let straight = try TestSupport.run("mt-train", ["ssl"] + common + ["--iterations", "6", "-o", dir + "/\(method)-straight.h5"])
+                #expect(straight.status == 0, "\(method): \(straight.stderr)")
+                let first = try TestSupport.run("mt-train", ["ssl"] + common + ["--iterations", "3", "-o", dir + "/\(method)-resumed.h5"])
+                #expect(first.status == 0, "\(method): \(first.stderr)")
+                let second = try TestSupport.run("mt-train", ["ssl"] + common + ["--iterations", "6", "--resume", "-o", dir + "/\(method)-resumed.h5"])
+                #expect(second.status == 0, "\(method): \(second.stderr)")
+                let a = try CheckpointRecord.read(dir + "/\(method)-straight.h5"), b = try CheckpointRecord.read(dir + "/\(method)-resumed.h5")
+                let sameModel = a.state == b.state, sameState = a.trainingState == b.trainingState, sameMomentum = a.momentum == b.momentum
+                #expect(a.iteration == 6 && b.iteration == 6)
+                #expect(sameModel && sameMomentum, "\(method): the model or its momentum differs")
+                #expect(sameState, "\(method): the heads, their momentum or the queues differ")
+                for key in expectedKeys { #expect(a.trainingState[key] != nil, "\(method): /training/\(key) missing") }
+                #expect(!a.state.contains { $0.key.hasPrefix("dst.") || $0.key.hasPrefix("selftuning.") }, "the model is the plain network")
+            }
+        }
+    }
+
     /// The same seed gives the same model on 1 and 2 threads (strong views, UDA's sharpening and the mean
     /// teacher included).
     @Test(.needsMNIST) func theThreadCountDoesNotChangeTheModel() throws {
         let mnist = try #require(TestSupport.mnistDirectory)
         try TestSupport.withTemporaryDirectory { dir in
             let (train, _, split) = try Self.data(mnist, dir)
-            for method in ["uda", "mean-teacher"] {
+            for method in ["uda", "mean-teacher", "dst", "self-tuning"] {
                 var states: [[StateTensor]] = []
                 for threads in ["1", "2"] {
                     let model = dir + "/\(method)-\(threads).h5"
@@ -86,7 +115,7 @@ import TestSupport
         try TestSupport.withTemporaryDirectory { dir in
             let (train, test, split) = try Self.data(mnist, dir)
             var report: [String] = []
-            for method in ["pseudo-label", "pi-model", "mean-teacher", "uda", "fixmatch", "flexmatch", "debiasmatch"] {
+            for method in ["pseudo-label", "pi-model", "mean-teacher", "uda", "fixmatch", "flexmatch", "debiasmatch", "dst", "self-tuning"] {
                 let model = dir + "/\(method).h5"
                 // A short run: the weight average follows the student faster than the papers' 0.99 / 0.999, and
                 // the mean teacher's consistency weight of 100 (its CIFAR setting) would hold the student near
@@ -114,8 +143,11 @@ import TestSupport
             let teacher = try TestSupport.run("mt-train", ["ssl", dir + "/x.h5", "--split", "s", "--method", "mean-teacher", "--ema-decay", "0",
                                                            "--arch", "mnist-cnn", "-o", dir + "/m.h5"])
             #expect(teacher.status == 2 && teacher.stderr.contains("--ema-decay"))
+            let averaged = try TestSupport.run("mt-train", ["ssl", dir + "/x.h5", "--split", "s", "--method", "dst", "--ema-decay", "0.9",
+                                                            "--arch", "mnist-cnn", "-o", dir + "/m.h5"])
+            #expect(averaged.status == 2 && averaged.stderr.contains("--ema-decay"), "dst has no weight average: \(averaged.stderr)")
             let help = try TestSupport.run("mt-train", ["ssl", "--help"])
-            for paper in ["Sohn et al. 2020", "Zhang et al. 2021", "Lee 2013", "Tarvainen & Valpola 2017"] {
+            for paper in ["Sohn et al. 2020", "Zhang et al. 2021", "Lee 2013", "Tarvainen & Valpola 2017", "Chen et al. 2022", "Wang et al. 2021"] {
                 #expect(help.stdout.contains(paper), "--help names \(paper)")
             }
         }

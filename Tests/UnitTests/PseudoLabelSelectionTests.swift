@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MTCore
 @testable import MTStorage
 @testable import MTAlgorithms
@@ -43,6 +44,39 @@ private func handMade(weights: [Float]? = nil) -> PseudoLabels {
         #expect(selection.index == [0, 1, 3, 6, 5, 2, 4, 7])
         #expect(selection.labels == [2, 0, 0, 1, 0, 1, 1, 0])
         #expect(selection.weights == [1, 0.9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    }
+
+    /// Yalniz et al.'s top-K over the top P classes on a hand-made matrix: ties within a row (the lower
+    /// class first) and between rows (the lower sample first), a sample in two classes' lists, a class
+    /// with fewer than K candidates; P = 1 is the plain per-class top.
+    @Test func topKOverTopPClassesListsASampleOncePerClass() throws {
+        let rows: [[Float]] = [[0, 0, 1], [0.6, 0.3, 0.1], [0.5, 0.5, 0], [0.2, 0.7, 0.1], [0.4, 0.4, 0.2], [0.1, 0.3, 0.6]]
+        let pseudo = PseudoLabels(probs: rows.flatMap { $0 }, labels: [2, 0, 0, 1, 0, 2], confidence: rows.map { $0.max()! }, count: 6,
+                                  classCount: 3, labeled: [0], labeledLabels: [2], method: "test")
+        // Lists (top-2 classes): class 0 <- 1 (.6), 2 (.5), 4 (.4), 3 (.2); class 1 <- 3 (.7), 2 (.5), 4 (.4), 1 (.3), 5 (.3);
+        // class 2 <- 5 (.6) only (sample 4's top two are classes 0 and 1). K = 2 per class, merged by score.
+        let selection = try select(.perClassTop(2, topClasses: 2), pseudo: pseudo)
+        #expect(selection.index == [0, 3, 1, 5, 2, 2])
+        #expect(selection.labels == [2, 1, 0, 2, 0, 1])
+        #expect(selection.confidence == [1, 0.7, 0.6, 0.6, 0.5, 0.5])
+        #expect(selection.weights == [1, 0.7, 0.6, 0.6, 0.5, 0.5], "an entry weighs its class's probability")
+        #expect(selection.parameters["top_classes"] == .int(2))
+        // P = 1: each sample only in its predicted class, as --per-class-top alone.
+        let single = try select(.perClassTop(2, topClasses: 1), pseudo: pseudo)
+        #expect(single.index == [0, 3, 1, 5, 2] && single.labels == [2, 1, 0, 2, 0])
+        // Without the labelled samples (a student's set).
+        let student = try PseudoLabelSelection(strategy: .perClassTop(2, topClasses: 2), excludesLabeled: true)
+            .select(pseudo, source: "p.h5").selection
+        #expect(student.index == [3, 1, 5, 2, 2] && student.labeledCount == 0)
+        // On disk the repeated sample survives the round trip; a repeated (sample, label) pair is refused.
+        try TestSupport.withTemporaryDirectory { dir in
+            try selection.write(dir + "/s.h5", inputs: [])
+            #expect(try Selection.read(dir + "/s.h5") == selection)
+            var twice = selection
+            twice.labels[5] = 0
+            try twice.write(dir + "/t.h5", inputs: [])
+            #expect(throws: MTError.self) { try Selection.read(dir + "/t.h5") }
+        }
     }
 
     @Test func ratioRoundsDownTheFractionOfUnlabelledSamples() throws {

@@ -107,6 +107,77 @@ struct SemiSupervisedLossTests {
         #expect(zip(method.marginal, marginal).allSatisfy { abs(Double($0) - $1) < 1e-7 })
     }
 
+    /// DST's worst-case estimation (labelled rows first) against TLlib's `WorstCaseEstimationLoss`, and the
+    /// warm start of its gradient reversal.
+    @Test(.needsTorch) func dstWorstCaseEstimationAsTLlib() throws {
+        let main = Self.logits(seed: 12), worst = Self.logits(seed: 13), b = 5, k = Self.classes
+        func rows(_ t: Tensor, _ range: Range<Int>) -> Tensor {
+            Tensor(shape: [range.count, k], data: Array(t.data[(range.lowerBound * k)..<(range.upperBound * k)]))
+        }
+        let result = DebiasedSelfTrainingObjective.worstCaseEstimation(main: rows(main, 0..<b), worst: rows(worst, 0..<b),
+                                                                      mainUnlabeled: rows(main, b..<Self.rows),
+                                                                      worstUnlabeled: rows(worst, b..<Self.rows), etaPrime: 2)
+        let term = ConsistencyTerm(loss: result.loss, gradient: Tensor(shape: main.shape, data: result.labeled.data + result.unlabeled.data),
+                                   maskRate: 1)
+        try compare(term, reference(inputs("dst", main, worst, ["labeled_rows": b, "eta_prime": 2.0])), "dst")
+        #expect(DebiasedSelfTrainingObjective.reversalCoefficient(step: 0) == 0)
+        #expect(abs(DebiasedSelfTrainingObjective.reversalCoefficient(step: 1000) - (0.2 / (1 + exp(-1)) - 0.1)) < 1e-15)
+        #expect(abs(DebiasedSelfTrainingObjective.reversalCoefficient(step: 100_000) - 0.1) < 1e-12)
+    }
+
+    /// Self-Tuning's pseudo-group contrast and queue update against a transcription of TLlib's
+    /// `SelfTuning.forward` (its per-sample loop, LogSoftmax and batch-mean KL), with a class queue that wraps.
+    @Test(.needsTorch) func selfTuningContrastsAndQueuesAsTLlib() throws {
+        let p = 6, perClass = 3, b = 5
+        var rng = SeededGenerator(seed: 21)
+        func units(_ rows: Int) -> Tensor {
+            var t = Tensor(shape: [rows, p], data: (0..<(rows * p)).map { _ in rng.nextNormal() })
+            for r in 0..<rows {
+                let norm = (0..<p).reduce(Float(0)) { $0 + t.data[r * p + $1] * t.data[r * p + $1] }.squareRoot()
+                for j in 0..<p { t.data[r * p + j] /= norm }
+            }
+            return t
+        }
+        let queries = units(b), keys = units(b), labels = [1, 1, 3, 1, 1]
+        let data = ImageDataset(images: [UInt8](repeating: 0, count: 4 * 28 * 28), count: 4, height: 28, width: 28, channels: 1,
+                                labels: [0, 1, 2, 3], classNames: ["a", "b", "c", "d"], name: "t")
+        let batcher = ImageBatcher(dataset: data, mean: [0.5], std: [0.25], augmentation: .digits)
+        let network = Network(.mnistCNN, inputChannels: 1, outputDimension: 4)
+        let objective = SelfTuningObjective(labeled: .labeled(data.labels), unlabeled: [0], strong: batcher,
+                                            settings: .init(queueSize: perClass, temperature: 0.07, keyMomentum: 0.999, projectionDimension: p),
+                                            unlabeledRatio: 1, network: network, seed: 3, epochSteps: 1)
+        let before = objective.queue
+        let pgc = SelfTuningObjective.pseudoGroupContrast(queries: queries, keys: keys, queue: before, perClass: perClass, labels: labels,
+                                                          temperature: 0.07)
+        objective.enqueue(keys, labels: labels)
+        let expected = try reference(["method": "self-tuning", "dimension": p, "per_class": perClass, "classes": 4, "temperature": 0.07,
+                                      "queries": queries.data.map(Double.init), "keys": keys.data.map(Double.init),
+                                      "queue": before.map(Double.init), "pointers": [0, 0, 0, 0], "labels": labels])
+        let loss = try #require(expected["loss"] as? Double), gradient = try #require(expected["gradient"] as? [Double])
+        #expect(abs(pgc.loss - loss) <= 1e-6 * abs(loss), "loss \(pgc.loss) vs \(loss)")
+        let worst = zip(pgc.gradient.data, gradient).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+        #expect(worst < 1e-6, "gradient differs by \(worst)")
+        let queue = try #require(expected["queue"] as? [Double]), pointers = try #require(expected["pointers"] as? [Int])
+        #expect(zip(objective.queue, queue).allSatisfy { abs(Double($0) - $1) < 1e-7 }, "queue after the update")
+        #expect(objective.queuePointers == pointers && pointers == [0, 1, 0, 1], "class 1 wrapped after 3 of its 4 keys")
+    }
+
+    /// Soft targets (`mt-train classifier --targets soft`): weighted cross-entropy against distributions at a
+    /// temperature, scaled by T^2, against its PyTorch transcription; at T = 1 with one-hot targets it is
+    /// the hard-label loss.
+    @Test(.needsTorch) func softTargetsAsDistillation() throws {
+        let targets = Self.logits(seed: 14), students = Self.logits(seed: 15)
+        let q = ConsistencyMath.softmax(targets).map(Float.init)
+        let weights: [Float] = (0..<Self.rows).map { 0.25 + Float($0) / 16 }
+        let result = CrossEntropyLoss()(students, distributions: q, weights: weights, temperature: 2)
+        let expected = try reference(inputs("soft-target", targets, students, ["temperature": 2.0, "weights": weights.map(Double.init)]))
+        try compare(ConsistencyTerm(loss: result.loss, gradient: result.gradient, maskRate: 1), expected, "soft targets")
+        let labels: [Int32] = (0..<Self.rows).map { Int32($0 % Self.classes) }
+        let oneHot = ConsistencyMath.oneHot(labels.map(Int.init), classes: Self.classes).map(Float.init)
+        let soft = CrossEntropyLoss()(students, distributions: oneHot, weights: weights), hard = CrossEntropyLoss()(students, targets: labels, weights: weights)
+        #expect(abs(soft.loss - hard.loss) < 1e-9 && zip(soft.gradient.data, hard.gradient.data).allSatisfy { abs($0 - $1) < 1e-7 })
+    }
+
     @Test func weightAverageWarmsUpAndAveragesWeightsAndStatistics() {
         let student = Network(.mnistCNN, inputChannels: 1, outputDimension: 3)
         student.initialize(seed: 1)

@@ -4,8 +4,11 @@ import MTCore
 public enum SelectionStrategy: Sendable, Equatable {
     /// The `ratio` fraction of unlabelled samples with the highest confidence (the paper's finetune set).
     case ratio(Double)
-    /// The K most confident samples of each predicted class (teacher/student selection at scale).
-    case perClassTop(Int)
+    /// Per class c, the K samples with the highest probability of c among those that have c in their
+    /// `topClasses` most likely classes (Yalniz et al.'s teacher/student selection: K per class over the
+    /// top P). With P = 1 a sample competes only in its predicted class; with P > 1 it can be chosen for
+    /// several classes, once per class.
+    case perClassTop(Int, topClasses: Int = 1)
     /// Every sample with confidence at least t.
     case threshold(Double)
     /// ReLaB-style bootstrapping (Albert et al., 2021): a small, class-balanced, very clean set of the n
@@ -26,7 +29,7 @@ public enum SelectionStrategy: Sendable, Equatable {
     public var attributes: [String: AttributeValue] {
         switch self {
         case .ratio(let value): ["ratio": .double(value)]
-        case .perClassTop(let k): ["per_class_top": .int(k)]
+        case .perClassTop(let k, let p): ["per_class_top": .int(k), "top_classes": .int(p)]
         case .threshold(let value): ["threshold": .double(value)]
         case .reliable(let n): ["reliable": .int(n)]
         }
@@ -58,13 +61,16 @@ public struct PseudoLabelSelection: Sendable {
     /// When set, the unlabelled distributions are rebalanced before labels and confidences are taken.
     public var balance: SinkhornKnopp?
     public var prior: SelectionPrior
+    /// Leave the labelled samples out (a student's training set of pseudo-labels alone).
+    public var excludesLabeled: Bool
 
     public init(strategy: SelectionStrategy, weighting: SelectionWeighting = .confidence,
-                balance: SinkhornKnopp? = nil, prior: SelectionPrior = .uniform) {
+                balance: SinkhornKnopp? = nil, prior: SelectionPrior = .uniform, excludesLabeled: Bool = false) {
         self.strategy = strategy
         self.weighting = weighting
         self.balance = balance
         self.prior = prior
+        self.excludesLabeled = excludesLabeled
     }
 
     /// Selects from `pseudo`; `source` names its file in error messages. The diagnostics warn when the
@@ -112,35 +118,75 @@ public struct PseudoLabelSelection: Sendable {
             parameters["balance"] = .string("none")
         }
 
-        var score = confidence
-        if case .reliable = strategy {
-            let distributions = rows ?? candidates.flatMap { index in
-                (0..<classes).map { Double(pseudo.probs[index * classes + $0]) }
-            }
-            score = candidates.indices.map { Self.margin(distributions, row: $0, classes: classes) }
+        func distributions() -> [Double] {
+            rows ?? candidates.flatMap { index in (0..<classes).map { Double(pseudo.probs[index * classes + $0]) } }
         }
-        let ranked = Self.rank(score, candidates: candidates)
-        let chosen = Self.choose(strategy, ranked: ranked, labels: labels, confidence: confidence, classes: classes)
+        // (candidate row, label, score) of every entry, in selection order.
+        var entries: [(row: Int, label: Int32, score: Double)]
+        if case .perClassTop(let perClass, let top) = strategy, top > 1 {
+            entries = Self.topClassLists(distributions(), rows: candidates.count, classes: classes, perClass: perClass, topClasses: top)
+        } else {
+            var score = confidence
+            if case .reliable = strategy {
+                let distributions = distributions()
+                score = candidates.indices.map { Self.margin(distributions, row: $0, classes: classes) }
+            }
+            let ranked = Self.rank(score, candidates: candidates)
+            entries = Self.choose(strategy, ranked: ranked, labels: labels, confidence: confidence, classes: classes)
+                .map { ($0, labels[$0], score[$0]) }
+        }
 
-        var index = pseudo.labeled
-        var selectedLabels = pseudo.labeledLabels
-        var weights = [Float](repeating: 1, count: pseudo.labeled.count)
-        var selectedConfidence = [Float](repeating: 1, count: pseudo.labeled.count)
-        for row in chosen {
-            let sample = candidates[row]
+        let kept = excludesLabeled ? 0 : pseudo.labeled.count
+        var index = Array(pseudo.labeled.prefix(kept))
+        var selectedLabels = Array(pseudo.labeledLabels.prefix(kept))
+        var weights = [Float](repeating: 1, count: kept)
+        var selectedConfidence = [Float](repeating: 1, count: kept)
+        for entry in entries {
+            let sample = candidates[entry.row]
             index.append(sample)
-            selectedLabels.append(labels[row])
-            selectedConfidence.append(Float(score[row]))
+            selectedLabels.append(entry.label)
+            selectedConfidence.append(Float(entry.score))
             switch weighting {
-            case .confidence: weights.append(Float(confidence[row]))
+            // With several classes per sample the weight is the probability of the entry's class.
+            case .confidence: weights.append(Float(entry.label == labels[entry.row] ? confidence[entry.row] : entry.score))
             case .uniform: weights.append(1)
             case .nc: weights.append(pseudo.weights![sample])
             }
         }
-        let selection = Selection(index: index, labels: selectedLabels, weights: weights, confidence: selectedConfidence,
-                                  labeledCount: pseudo.labeled.count, sampleCount: pseudo.count, classCount: classes,
+        if excludesLabeled { parameters["exclude_labeled"] = .int(1) }
+        var selection = Selection(index: index, labels: selectedLabels, weights: weights, confidence: selectedConfidence,
+                                  labeledCount: kept, sampleCount: pseudo.count, classCount: classes,
                                   strategy: strategy.name, parameters: parameters)
+        // Each entry's distribution (the balanced one when balancing), one-hot for labelled samples: the
+        // soft targets of distillation.
+        var probs = [Float](repeating: 0, count: selection.count * classes)
+        for (position, label) in selectedLabels.prefix(kept).enumerated() { probs[position * classes + Int(label)] = 1 }
+        for (offset, entry) in entries.enumerated() {
+            let position = kept + offset, sample = candidates[entry.row]
+            for c in 0..<classes {
+                probs[position * classes + c] = rows.map { Float($0[entry.row * classes + c]) } ?? pseudo.probs[sample * classes + c]
+            }
+        }
+        selection.probs = probs
         return (selection, diagnostics)
+    }
+
+    /// Top-K per class over the top P classes: for each class c, the rows whose P most likely classes
+    /// (ties to the lower class) include c, ranked by their probability of c (ties to the lower row), the
+    /// first `perClass` kept. The entries of all classes are merged by decreasing score, ties by the lower
+    /// row, then the lower class.
+    static func topClassLists(_ probs: [Double], rows: Int, classes: Int, perClass: Int, topClasses: Int) -> [(row: Int, label: Int32, score: Double)] {
+        var lists = [[Int]](repeating: [], count: classes)
+        for row in 0..<rows {
+            let order = (0..<classes).sorted { probs[row * classes + $0] != probs[row * classes + $1] ? probs[row * classes + $0] > probs[row * classes + $1] : $0 < $1 }
+            for c in order.prefix(topClasses) { lists[c].append(row) }
+        }
+        var entries: [(row: Int, label: Int32, score: Double)] = []
+        for c in 0..<classes {
+            let ranked = lists[c].sorted { probs[$0 * classes + c] != probs[$1 * classes + c] ? probs[$0 * classes + c] > probs[$1 * classes + c] : $0 < $1 }
+            entries += ranked.prefix(perClass).map { ($0, Int32(c), probs[$0 * classes + c]) }
+        }
+        return entries.sorted { $0.score != $1.score ? $0.score > $1.score : ($0.row != $1.row ? $0.row < $1.row : $0.label < $1.label) }
     }
 
     /// Candidate rows by decreasing score, ties by the lower row (= lower sample index).
@@ -158,7 +204,7 @@ public struct PseudoLabelSelection: Sendable {
         case .threshold(let threshold):
             // Compared in float32, the precision confidences are stored in, so that 0.7 keeps a stored 0.7.
             return ranked.filter { Float(confidence[$0]) >= Float(threshold) }
-        case .perClassTop(let perClass), .reliable(let perClass):
+        case .perClassTop(let perClass, _), .reliable(let perClass):
             var taken = [Int](repeating: 0, count: classes)
             return ranked.filter { row in
                 let label = Int(labels[row])

@@ -15,6 +15,7 @@ extension Architecture: ExpressibleByArgument {}
 extension Augmentation: ExpressibleByArgument {}
 extension SemiSupervisedMethod: ExpressibleByArgument {}
 extension AnnealingSchedule: ExpressibleByArgument {}
+extension TestTimeAugmentation: ExpressibleByArgument {}
 extension FeatureLayer: ExpressibleByArgument {}
 extension MetricObjective: ExpressibleByArgument {}
 extension SelectionWeighting: ExpressibleByArgument {}

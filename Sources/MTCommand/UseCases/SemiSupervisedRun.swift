@@ -48,14 +48,11 @@ public enum SemiSupervisedRun {
                                                         seed: options.optimizer.seed)
             if options.averageDecay > 0 { average = WeightAverage(of: student, decay: options.averageDecay) }
         }
-        let method = options.makeMethod(unlabeledCount: unlabeled.count, classes: classes)
-        if let resumed { try method.restoreState(resumed.trainingState, source: source) }
         let weak = ImageBatcher(dataset: dataset, mean: student.inputMean, std: student.inputStd, augmentation: augmentation)
         let strong = ImageBatcher(dataset: dataset, mean: student.inputMean, std: student.inputStd, augmentation: augmentation,
                                   randAugment: .forAugmentation(augmentation))
-        let objective = SemiSupervisedObjective(labeled: labeled, unlabeled: unlabeled, weak: weak, strong: strong, method: method,
-                                                unlabeledRatio: options.unlabeledRatio, weight: options.weight, rampUp: options.rampUp,
-                                                seed: options.optimizer.seed, average: average, epochSteps: options.epochSteps)
+        let objective = try options.makeObjective(labeled: labeled, unlabeled: unlabeled, weak: weak, strong: strong, network: student,
+                                                  average: average, resume: resumed.map { ($0.trainingState, source) })
         let trainer = try Trainer(network: student, objective: objective, settings: options.optimizer, resume: resumed)
         objective.totalSteps = trainer.totalSteps
         let evaluation = try inputs.evaluation.map { try ImageDataset.read($0) }
@@ -70,7 +67,7 @@ public enum SemiSupervisedRun {
                               inputs: trainingInputs) { network in
             let line = String(format: " mask %.2f", objective.maskRate)
             guard let evaluation else { return line }
-            return line + TrainingRun.testAccuracy(average?.network ?? network, on: evaluation)
+            return line + TrainingRun.testAccuracy(objective.evaluated(network), on: evaluation)
         }
         Console.note(String(format: "wrote %@ (%.1fs)", inputs.output, Date().timeIntervalSince(start)))
     }

@@ -134,9 +134,10 @@ public enum ClassifierRun {
         var options = requested
         let augmentation = try TrainingRun.augmentation(options.augmentation, for: dataset)
         options.augmentation = augmentation.rawValue
-        let set = try trainingSet(dataset, split: inputs.split, selection: inputs.selection)
         let arch = try TrainingRun.architecture(options.arch)
         let classes = options.outputDim ?? dataset.classCount
+        let set = try trainingSet(dataset, split: inputs.split, selection: inputs.selection,
+                                  softClasses: options.softTemperature == nil ? nil : classes)
         if let bad = set.labels.first(where: { $0 < 0 || Int($0) >= classes }) {
             throw MTError.badInput(inputs.selection ?? inputs.split ?? inputs.dataset, "/labels", "expected labels in 0..<\(classes), found \(bad)")
         }
@@ -144,7 +145,8 @@ public enum ClassifierRun {
         let network = try resumed?.network
             ?? startingNetwork(arch, dataset: dataset, classes: classes, initFrom: inputs.initFrom, seed: options.optimizer.seed)
         let batcher = ImageBatcher(dataset: dataset, mean: network.inputMean, std: network.inputStd, augmentation: augmentation)
-        let objective = CrossEntropyObjective(set: set, views: batcher, labelSmoothing: options.labelSmoothing)
+        let objective = CrossEntropyObjective(set: set, views: batcher, labelSmoothing: options.labelSmoothing,
+                                              softTemperature: options.softTemperature ?? 1)
         let trainer = try Trainer(network: network, objective: objective, settings: options.optimizer, resume: resumed)
         let evaluation = try inputs.evaluation.map { try ImageDataset.read($0) }
         let trainingInputs = [inputs.dataset, inputs.split, inputs.selection, inputs.initFrom].compactMap { $0 }
@@ -180,7 +182,9 @@ public enum ClassifierRun {
     /// The labelled samples of the split (or, without split and selection, every sample with a label),
     /// weight 1, plus the selection's samples with their pseudo-labels and weights; a sample both labelled
     /// and selected keeps its given label.
-    public static func trainingSet(_ dataset: ImageDataset, split: String?, selection: String?) throws -> TrainingSet {
+    /// - Parameter softClasses: with soft targets, the class count: labelled samples get one-hot rows and the
+    ///   selection's entries its `/probs` rows (refused when it has none).
+    public static func trainingSet(_ dataset: ImageDataset, split: String?, selection: String?, softClasses: Int? = nil) throws -> TrainingSet {
         var indices: [Int] = [], labels: [Int32] = []
         if let split {
             let s = try Split.read(split, sampleCount: dataset.count)
@@ -193,19 +197,30 @@ public enum ClassifierRun {
             }
         }
         var weights = [Float](repeating: 1, count: indices.count)
+        var distributions: [Float]? = softClasses.map { k in
+            labels.flatMap { label in (0..<k).map { $0 == Int(label) ? Float(1) : 0 } }
+        }
         if let selection {
             let chosen = try Selection.read(selection)
             if let bad = chosen.index.first(where: { $0 >= dataset.count }) {
                 throw MTError.badInput(selection, "/index", "expected indices into the \(dataset.count) samples of \(dataset.name), found \(bad)")
+            }
+            if let k = softClasses, chosen.probs == nil || chosen.classCount != k {
+                throw MTError.badInput(selection, "/probs", chosen.probs == nil
+                    ? "expected float32 [M, \(k)] soft targets for --targets soft, found none (select again with mt-select pseudo)"
+                    : "expected [M, \(k)] soft targets (the model's classes), found \(chosen.classCount) columns")
             }
             let labelled = Set(indices)
             for (position, index) in chosen.index.enumerated() where !labelled.contains(index) {
                 indices.append(index)
                 labels.append(chosen.labels[position])
                 weights.append(chosen.weights[position])
+                if let k = softClasses, let probs = chosen.probs { distributions! += probs[(position * k)..<((position + 1) * k)] }
             }
         }
-        return TrainingSet(indices: indices, labels: labels, weights: weights.allSatisfy { $0 == 1 } ? nil : weights)
+        var set = TrainingSet(indices: indices, labels: labels, weights: weights.allSatisfy { $0 == 1 } ? nil : weights)
+        set.distributions = distributions
+        return set
     }
 }
 

@@ -17,6 +17,9 @@ public struct Selection: Sendable, Equatable {
     public var strategy: String
     /// Strategy, weighting and balancing parameters, stored as root attributes.
     public var parameters: [String: AttributeValue]
+    /// Optional [M, C]: each entry's class distribution (one-hot for labelled samples), the soft targets of
+    /// `mt-train classifier --targets soft`.
+    public var probs: [Float]?
 
     public init(index: [Int], labels: [Int32], weights: [Float], confidence: [Float], labeledCount: Int,
                 sampleCount: Int, classCount: Int, strategy: String, parameters: [String: AttributeValue] = [:]) {

@@ -21,8 +21,15 @@ extension Network {
 
     func initializeHead(seed: UInt64) {
         var rng = SeededGenerator(seed: seed, stream: 1 << 32)
-        let bound = 1 / Float(head.inFeatures).squareRoot()
-        for parameter in [head.weight, head.bias] {
+        head.initializeAsPyTorch(using: &rng)
+    }
+}
+
+extension Linear {
+    /// PyTorch's default for `nn.Linear`: weight, then bias, each U(-1/sqrt(in), 1/sqrt(in)).
+    public func initializeAsPyTorch(using rng: inout SeededGenerator) {
+        let bound = 1 / Float(inFeatures).squareRoot()
+        for parameter in [weight, bias] {
             for i in 0..<parameter.value.count { parameter.value[i] = (2 * rng.nextUniform() - 1) * bound }
         }
     }

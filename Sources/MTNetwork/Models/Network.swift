@@ -60,12 +60,23 @@ public final class Network {
     /// skip d(loss)/d(images), which no one reads (PyTorch skips it too: inputs do not require grad). For
     /// mnist-cnn that saves a [288, 784] unfolding and a one-row product per image.
     public func backwardParameters(_ gradOutput: Tensor) {
+        backwardEmbeddingParameters(head.backward(normalizesOutput ? l2.backward(gradOutput) : gradOutput))
+    }
+
+    /// [N, C, H, W] -> [N, embeddingDimension] in training or evaluation mode: the features that heads
+    /// beside `head` read (DST's pseudo and worst-case heads, Self-Tuning's projector). Pair with
+    /// `backwardEmbeddingParameters`; `head.forward` on the result gives the network's output.
+    public func forwardEmbedding(_ input: Tensor, training: Bool) -> Tensor { body.forward(input, training: training) }
+
+    /// Back-propagates d(loss)/d(embedding) [N, embeddingDimension] through the body of the last training
+    /// `forwardEmbedding` (or `forward`), accumulating parameter gradients (the images get none).
+    public func backwardEmbeddingParameters(_ gradEmbedding: Tensor) {
         var first: Layer = body
         while let sequential = first as? Sequential, let child = sequential.children.first { first = child.layer }
         let convolution = first as? Conv2d
         convolution?.computesInputGradient = false
         defer { convolution?.computesInputGradient = true }
-        backward(gradOutput)
+        _ = body.backward(gradEmbedding)
     }
 
     public func zeroGradients() {

@@ -49,4 +49,30 @@ public struct CrossEntropyLoss: Sendable {
         }
         return LossResult(loss: total * invN, gradient: gradient)
     }
+
+    /// Against target distributions q [N, K] (soft targets, distillation as Hinton et al. 2015) at
+    /// temperature T, in float64:
+    ///
+    ///     loss = (1/N) sum_i w_i T^2 sum_k -q_ik log softmax(z_i / T)_k,   dz_ik = w_i T (softmax(z_i / T)_k - q_ik) / N
+    ///
+    /// (the T^2 keeps the gradient's size as T changes; at T = 1 and one-hot q it is the hard-label loss).
+    /// Label smoothing does not apply.
+    public func callAsFunction(_ logits: Tensor, distributions q: [Float], weights: [Float]? = nil, temperature: Double = 1) -> LossResult {
+        let n = logits.batch, k = logits.sampleSize
+        precondition(q.count == n * k && (weights?.count ?? n) == n && temperature > 0)
+        let p = ConsistencyMath.softmax(logits, temperature: temperature)
+        var gradient = Tensor(zeros: logits.shape)
+        var total = 0.0
+        for i in 0..<n {
+            let w = Double(weights?[i] ?? 1)
+            var sampleLoss = 0.0
+            for j in 0..<k {
+                let target = Double(q[i * k + j])
+                if target > 0 { sampleLoss -= target * Foundation.log(max(p[i * k + j], 1e-300)) }
+                gradient.data[i * k + j] = Float(w * temperature * (p[i * k + j] - target) / Double(n))
+            }
+            total += w * temperature * temperature * sampleLoss
+        }
+        return LossResult(loss: total / Double(n), gradient: gradient)
+    }
 }

@@ -19,6 +19,8 @@ public struct TrainingSet: Sendable {
     public var indices: [Int]
     public var labels: [Int32]
     public var weights: [Float]?
+    /// Soft targets [M, K]: each sample's class distribution, trained towards instead of its label.
+    public var distributions: [Float]?
 
     public init(indices: [Int], labels: [Int32], weights: [Float]?) {
         precondition(indices.count == labels.count && (weights?.count ?? indices.count) == indices.count)
@@ -35,15 +37,18 @@ public struct TrainingSet: Sendable {
 }
 
 /// Weighted, label-smoothed cross-entropy on a training set: classifier training and finetuning, and the
-/// supervised metric (metric transfer from another data set's labels).
+/// supervised metric (metric transfer from another data set's labels); against the set's soft targets
+/// at `softTemperature` when it has them (a distilled student).
 public final class CrossEntropyObjective: TrainingObjective {
     public let set: TrainingSet
     public let views: any AugmentedViews
+    public let softTemperature: Double
     private let loss: CrossEntropyLoss
 
-    public init(set: TrainingSet, views: any AugmentedViews, labelSmoothing: Double = 0) {
+    public init(set: TrainingSet, views: any AugmentedViews, labelSmoothing: Double = 0, softTemperature: Double = 1) {
         self.set = set
         self.views = views
+        self.softTemperature = softTemperature
         loss = CrossEntropyLoss(labelSmoothing: Float(labelSmoothing))
     }
 
@@ -53,7 +58,14 @@ public final class CrossEntropyObjective: TrainingObjective {
         let targets = positions.map { set.labels[$0] }
         let weights = set.weights.map { w in positions.map { w[$0] } }
         let output = network.forward(views.views(positions.map { set.indices[$0] }, seed: augmentationSeed, stream: stream), training: true)
-        let result = loss(output, targets: targets, weights: weights)
+        let result: LossResult
+        if let distributions = set.distributions {
+            let k = output.sampleSize
+            let q = positions.flatMap { distributions[($0 * k)..<(($0 + 1) * k)] }
+            result = loss(output, distributions: q, weights: weights, temperature: softTemperature)
+        } else {
+            result = loss(output, targets: targets, weights: weights)
+        }
         network.backwardParameters(result.gradient)
         let predicted = output.rowArgmax()
         return StepOutcome(loss: result.loss, correct: zip(predicted, targets).filter { $0 == Int($1) }.count)

@@ -50,10 +50,14 @@ public protocol TrainingObjective: AnyObject {
     func afterOptimizerStep(_ network: Network, step: Int)
     /// Adds what an exact resume needs beyond the network and the optimiser (a memory bank, say).
     func save(into checkpoint: inout Checkpoint)
+    /// Trainable parameters of the objective's own, outside the network (DST's extra heads, Self-Tuning's
+    /// projector), keyed with a prefix of the method's: the optimiser updates them with the network's.
+    var auxiliaryParameters: [(String, Parameter)] { get }
 }
 
 extension TrainingObjective {
     public var stepsPerEpoch: Int? { nil }
+    public var auxiliaryParameters: [(String, Parameter)] { [] }
     public func afterOptimizerStep(_ network: Network, step: Int) {}
 }
 
@@ -114,13 +118,15 @@ public final class Trainer {
         self.objective = objective
         self.settings = settings
         schedule = try LearningRateSchedule(parsing: settings.schedule)
-        optimizer = SGD(network.namedParameters(), momentum: Float(settings.momentum),
+        optimizer = SGD(network.namedParameters() + objective.auxiliaryParameters, momentum: Float(settings.momentum),
                         weightDecay: Float(settings.weightDecay), nesterov: settings.nesterov)
         epoch = resume?.epoch ?? 0
         iteration = resume?.iteration ?? 0
         if let resume {
-            for (index, (key, _)) in optimizer.parameters.enumerated() {
-                if let buffer = resume.momentum[key] { optimizer.buffers[index] = buffer }
+            for (index, (key, parameter)) in optimizer.parameters.enumerated() {
+                if let buffer = resume.momentum[key] ?? resume.trainingState[Self.momentumPrefix + key], buffer.count == parameter.value.count {
+                    optimizer.buffers[index] = buffer
+                }
             }
         }
     }
@@ -216,9 +222,18 @@ public final class Trainer {
     public func checkpoint(arguments: String, classNames: [String]) -> Checkpoint {
         var momentum: [String: [Float]] = [:]
         for (index, (key, _)) in optimizer.parameters.enumerated() { momentum[key] = optimizer.buffers[index] }
-        var checkpoint = Checkpoint(network: network, momentum: momentum, epoch: epoch, iteration: iteration,
+        var checkpoint = Checkpoint(network: network, momentum: [:], epoch: epoch, iteration: iteration,
                                     arguments: arguments, classNames: classNames, isComplete: isFinished)
+        // The network's buffers go to /optimizer/momentum; those of the objective's own heads, which the
+        // network's keys do not cover, to /training/momentum.<key> beside the heads' values.
+        let networkKeys = Set(network.namedParameters().map(\.0))
+        for (key, buffer) in momentum {
+            if networkKeys.contains(key) { checkpoint.momentum[key] = buffer } else { checkpoint.trainingState[Self.momentumPrefix + key] = buffer }
+        }
         objective.save(into: &checkpoint)
         return checkpoint
     }
+
+    /// Where the momentum of an objective's auxiliary parameter is kept in `trainingState`.
+    public static let momentumPrefix = "momentum."
 }

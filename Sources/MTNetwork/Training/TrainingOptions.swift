@@ -33,6 +33,8 @@ public struct ClassifierOptions: TrainingArguments, Sendable {
     public var augmentation: String
     /// Output classes; nil: the data set's class count.
     public var outputDim: Int?
+    /// Soft targets (the selection's distributions) at this temperature; nil: hard labels.
+    public var softTemperature: Double?
 
     public init(arch: String, optimizer: OptimizerSettings, labelSmoothing: Double, augmentation: String, outputDim: Int?) {
         self.arch = arch

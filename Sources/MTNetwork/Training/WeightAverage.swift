@@ -41,8 +41,15 @@ public final class WeightAverage {
     public func decay(afterStep step: Int) -> Double { min(decay, Double(1 + step) / Double(10 + step)) }
 
     public func update(from student: Network, step: Int) {
-        let d = Float(decay(afterStep: step)), e = 1 - d
-        for ((_, average), (_, weight)) in zip(network.namedParameters(), student.namedParameters()) {
+        Self.blend(network.namedParameters(), towards: student.namedParameters(), decay: decay(afterStep: step))
+    }
+
+    /// a <- d a + (1 - d) w for every parameter and buffer of `averages` (counters copied), paired in order
+    /// with `weights`: the update itself, for averaged parameters outside a network (Self-Tuning's key projector).
+    public static func blend(_ averages: [(String, Parameter)], towards weights: [(String, Parameter)], decay: Double) {
+        precondition(averages.count == weights.count)
+        let d = Float(decay), e = 1 - d
+        for ((_, average), (_, weight)) in zip(averages, weights) {
             guard average.kind != .counter else {
                 average.value = weight.value
                 continue

@@ -17,6 +17,7 @@ struct SelectPseudoCommand: ToolCommand {
           mt-select pseudo knn.h5 --ratio 0.5 -o train-set.h5
           mt-select pseudo knn.h5 --per-class-top 500 --balance sinkhorn -o top.h5
           mt-select pseudo ncut.h5 --threshold 0.9 --weights nc -o train-set.h5
+          mt-select pseudo teacher.h5 --per-class-top 1000 --top-classes 3 --exclude-labeled -o student.h5
         """)
 
     enum Balance: String, CaseIterable, ExpressibleByArgument { case none, sinkhorn }
@@ -32,6 +33,12 @@ struct SelectPseudoCommand: ToolCommand {
 
     @Option(parsing: .unconditional, help: NumericChecks.help("Keep the K most confident samples of each predicted class", .atLeast(1)))
     var perClassTop: Int?
+
+    @Option(parsing: .unconditional, help: NumericChecks.help("With --per-class-top: a sample competes for each of its P most likely classes, and can be chosen for several", .atLeast(1)))
+    var topClasses: Int = 1
+
+    @Flag(help: "Leave the labelled samples out of the selection (a student's set of pseudo-labels alone).")
+    var excludeLabeled = false
 
     @Option(parsing: .unconditional, help: NumericChecks.help("Keep the samples with confidence at least this", .unit))
     var threshold: Double?
@@ -62,6 +69,8 @@ struct SelectPseudoCommand: ToolCommand {
         guard given == 1 else { throw ValidationError("give exactly one of --ratio, --per-class-top, --threshold, --reliable") }
         try NumericChecks.check(ratio, .fraction, "--ratio")
         try NumericChecks.check(perClassTop, .atLeast(1), "--per-class-top")
+        try NumericChecks.check(topClasses, .atLeast(1), "--top-classes")
+        if topClasses > 1, perClassTop == nil { throw ValidationError("--top-classes goes with --per-class-top") }
         try NumericChecks.check(threshold, .unit, "--threshold")
         try NumericChecks.check(reliable, .atLeast(1), "--reliable")
         try NumericChecks.check(sinkhornLambda, .positive, "--sinkhorn-lambda")
@@ -71,12 +80,12 @@ struct SelectPseudoCommand: ToolCommand {
 
     func execute() throws {
         let strategy: SelectionStrategy = if let ratio { .ratio(ratio) }
-            else if let perClassTop { .perClassTop(perClassTop) }
+            else if let perClassTop { .perClassTop(perClassTop, topClasses: topClasses) }
             else if let threshold { .threshold(threshold) }
             else { .reliable(reliable!) }
         let sinkhorn = balance == .sinkhorn
             ? SinkhornKnopp(lambda: sinkhornLambda, maxIterations: sinkhornIterations, tolerance: sinkhornTolerance) : nil
-        try PseudoLabelSelection(strategy: strategy, weighting: weights, balance: sinkhorn, prior: prior)
+        try PseudoLabelSelection(strategy: strategy, weighting: weights, balance: sinkhorn, prior: prior, excludesLabeled: excludeLabeled)
             .run(input: input, output: output.output)
     }
 }

@@ -11,7 +11,8 @@ public struct MTTrain: ParsableCommand {
         commandName: "mt-train",
         abstract: "Train networks on the CPU.",
         version: mtVersion,
-        subcommands: [TrainClassifierCommand.self, TrainSSLCommand.self, TrainMetricCommand.self, TrainBenchmarkCommand.self])
+        subcommands: [TrainClassifierCommand.self, TrainSSLCommand.self, TrainMetricCommand.self, TrainPredictCommand.self,
+                      TrainBenchmarkCommand.self])
 }
 
 struct TrainClassifierCommand: ToolCommand {
@@ -45,6 +46,12 @@ struct TrainClassifierCommand: ToolCommand {
     @Option(help: "Augmentation: none, digits, natural (default: digits for 1-channel images up to 32 px, else natural).")
     var augment: Augmentation?
     @Option(parsing: .unconditional, help: "Output classes (\(TrainingChecks.outputDim); default: the data set's class count).") var outputDim: Int?
+    @Option(help: "Targets: hard (each sample's label) or soft (the selection's class distributions; a distilled student).")
+    var targets: TargetKind = .hard
+    @Option(parsing: .unconditional, help: "Temperature of the student's softmax for --targets soft (\(TrainingChecks.temperature); loss scaled by T^2).")
+    var softTemperature = 1.0
+
+    enum TargetKind: String, CaseIterable, ExpressibleByArgument { case hard, soft }
 
     var optimizer: OptimizerSettings {
         OptimizerSettings(epochs: epochs, iterations: iterations, batchSize: batchSize, lr: lr, momentum: momentum,
@@ -55,11 +62,14 @@ struct TrainClassifierCommand: ToolCommand {
         try TrainingChecks.check(optimizer, batchSize: TrainingChecks.batchSize)
         try TrainingChecks.labelSmoothing.check(labelSmoothing, "--label-smoothing")
         try TrainingChecks.outputDim.check(outputDim, "--output-dim")
+        try TrainingChecks.temperature.check(softTemperature, "--soft-temperature")
+        if targets == .soft, labelSmoothing > 0 { throw ValidationError("--label-smoothing applies to hard targets only") }
     }
 
     func execute() throws {
-        let options = ClassifierOptions(arch: start.arch.rawValue, optimizer: optimizer, labelSmoothing: labelSmoothing,
+        var options = ClassifierOptions(arch: start.arch.rawValue, optimizer: optimizer, labelSmoothing: labelSmoothing,
                                         augmentation: augment?.rawValue ?? "auto", outputDim: outputDim)
+        if targets == .soft { options.softTemperature = softTemperature }
         try ClassifierRun.run(start.inputs(selection: selection, output: output.output), options: options)
     }
 }

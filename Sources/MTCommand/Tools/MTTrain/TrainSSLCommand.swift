@@ -43,6 +43,14 @@ struct TrainSSLCommand: ToolCommand {
     @Flag(inversion: .prefixedNo, help: "FlexMatch: threshold warm-up (never-predicted images count in the normalisation).") var thresholdWarmup = true
     @Option(parsing: .unconditional, help: "DebiasMatch: tau of the debiasing and the adaptive margin (\(SSLChecks.positive)).") var debiasTau = 0.5
     @Option(parsing: .unconditional, help: "DebiasMatch: momentum of the running class marginal (\(SSLChecks.momentum)).") var debiasMomentum = 0.999
+    @Option(parsing: .unconditional, help: "DST: eta, the weight of the worst-case estimation (\(SSLChecks.weight)).") var dstEta = 1.0
+    @Option(parsing: .unconditional, help: "DST: eta', its labelled term's weight against the unlabelled one (\(SSLChecks.weight)).") var dstEtaPrime = 2.0
+    @Option(parsing: .unconditional, help: "DST: weight of the cross-entropy on strong labelled views (\(SSLChecks.weight)).") var strongLabeledWeight = 0.1
+    @Option(parsing: .unconditional, help: "DST: hidden width of the pseudo and worst-case heads (\(TrainingChecks.steps)).") var headWidth = 2048
+    @Option(parsing: .unconditional, help: "Self-Tuning: keys kept per class (\(TrainingChecks.steps)).") var queueSize = 32
+    @Option(parsing: .unconditional, help: "Self-Tuning: temperature of the pseudo-group contrast (\(TrainingChecks.temperature)).") var contrastTemperature = 0.07
+    @Option(parsing: .unconditional, help: "Self-Tuning: decay of the key encoder (\(SSLChecks.decay)).") var keyMomentum = 0.999
+    @Option(parsing: .unconditional, help: "Self-Tuning: width of the projection (\(TrainingChecks.steps)).") var projectionDim = 1024
     @Option(parsing: .unconditional, help: "Decay of the weight average that is evaluated and saved (\(SSLChecks.decay); 0 = none; default: the method's).") var emaDecay: Double?
     @Option(help: "Weak augmentation: none, digits, natural (default: digits for 1-channel images up to 32 px, else natural).")
     var augment: Augmentation?
@@ -63,16 +71,35 @@ struct TrainSSLCommand: ToolCommand {
         try SSLChecks.positive.check(debiasTau, "--debias-tau")
         try SSLChecks.momentum.check(debiasMomentum, "--debias-momentum")
         try SSLChecks.decay.check(emaDecay, "--ema-decay")
+        try SSLChecks.weight.check(dstEta, "--dst-eta")
+        try SSLChecks.weight.check(dstEtaPrime, "--dst-eta-prime")
+        try SSLChecks.weight.check(strongLabeledWeight, "--strong-labeled-weight")
+        try TrainingChecks.steps.check(headWidth, "--head-width")
+        try TrainingChecks.steps.check(queueSize, "--queue-size")
+        try TrainingChecks.temperature.check(contrastTemperature, "--contrast-temperature")
+        try SSLChecks.decay.check(keyMomentum, "--key-momentum")
+        try TrainingChecks.steps.check(projectionDim, "--projection-dim")
+        if method.hasOwnObjective, let emaDecay, emaDecay > 0 {
+            throw ValidationError("--ema-decay: \(method.rawValue) evaluates and saves the network it trains (no weight average)")
+        }
         if method == .meanTeacher, emaDecay == 0 { throw ValidationError("--ema-decay: the mean teacher is the weight average; it must be > 0") }
     }
 
     func execute() throws {
-        let options = SemiSupervisedOptions(
+        var options = SemiSupervisedOptions(
             arch: start.arch.rawValue, method: method, optimizer: optimizer, epochSteps: epochSteps, unlabeledRatio: mu ?? method.defaultRatio,
             weight: unlabeledWeight ?? method.defaultWeight, rampUp: rampUp ?? method.defaultRampUp,
             threshold: threshold ?? method.defaultThreshold, sharpening: sharpening, tsa: tsa, thresholdWarmup: thresholdWarmup,
             debiasTau: debiasTau, debiasMomentum: debiasMomentum, averageDecay: emaDecay ?? method.defaultAverageDecay,
             augmentation: augment?.rawValue ?? "auto")
+        options.dstEta = dstEta
+        options.dstEtaPrime = dstEtaPrime
+        options.strongLabeledWeight = strongLabeledWeight
+        options.headWidth = headWidth
+        options.queueSize = queueSize
+        options.contrastTemperature = contrastTemperature
+        options.keyMomentum = keyMomentum
+        options.projectionDimension = projectionDim
         try SemiSupervisedRun.run(start.inputs(selection: labeledFrom, output: output.output), options: options)
     }
 }

@@ -2,7 +2,8 @@ import MTCore
 
 /// The semi-supervised methods of `mt-train ssl`, with each paper's defaults.
 public enum SemiSupervisedMethod: String, CaseIterable, Codable, Sendable {
-    case pseudoLabel = "pseudo-label", piModel = "pi-model", meanTeacher = "mean-teacher", uda, fixmatch, flexmatch, debiasmatch
+    case pseudoLabel = "pseudo-label", piModel = "pi-model", meanTeacher = "mean-teacher", uda, fixmatch, flexmatch, debiasmatch, dst
+    case selfTuning = "self-tuning"
 
     public var paper: String {
         switch self {
@@ -13,6 +14,8 @@ public enum SemiSupervisedMethod: String, CaseIterable, Codable, Sendable {
         case .fixmatch: "Sohn et al. 2020, FixMatch"
         case .flexmatch: "Zhang et al. 2021, FlexMatch"
         case .debiasmatch: "Wang et al. 2022, Debiased pseudo-labeling (DebiasPL)"
+        case .dst: "Chen et al. 2022, Debiased self-training (DST)"
+        case .selfTuning: "Wang et al. 2021, Self-tuning (pseudo-group contrast)"
         }
     }
 
@@ -41,15 +44,17 @@ public enum SemiSupervisedMethod: String, CaseIterable, Codable, Sendable {
         switch self {
         case .pseudoLabel, .fixmatch, .flexmatch, .debiasmatch: 0.95
         case .uda: 0.8
-        case .piModel, .meanTeacher: 0
+        case .dst: 0.7
+        case .piModel, .meanTeacher, .selfTuning: 0
         }
     }
 
     /// mu: unlabelled images per labelled one: 7 for FixMatch and its successors (and UDA in FixMatch's
-    /// comparison), 1 for the older methods, which mixed both in one batch.
+    /// comparison), 1 for the older methods, which mixed both in one batch, and for TLlib's DST and
+    /// Self-Tuning (one unlabelled batch of B per step).
     public var defaultRatio: Int {
         switch self {
-        case .pseudoLabel, .piModel, .meanTeacher: 1
+        case .pseudoLabel, .piModel, .meanTeacher, .dst, .selfTuning: 1
         default: 7
         }
     }
@@ -65,6 +70,10 @@ public enum SemiSupervisedMethod: String, CaseIterable, Codable, Sendable {
     }
 
     public var usesThreshold: Bool { defaultThreshold > 0 }
+
+    /// DST and Self-Tuning train heads of their own beside the network's (their own objectives); the others
+    /// are a `ConsistencyMethod` on `SemiSupervisedObjective`'s step.
+    public var hasOwnObjective: Bool { self == .dst || self == .selfTuning }
 }
 
 /// Everything that determines a semi-supervised run (`mt-train ssl`); stored as the checkpoint's `args`.
@@ -87,6 +96,16 @@ public struct SemiSupervisedOptions: TrainingArguments, Sendable {
     public var debiasMomentum: Double
     /// 0: no weight average.
     public var averageDecay: Double
+    /// DST's heads and weights (its threshold is `threshold`, its lambda `weight`).
+    public var dstEta = 1.0
+    public var dstEtaPrime = 2.0
+    public var strongLabeledWeight = 0.1
+    public var headWidth = 2048
+    /// Self-Tuning's queue, temperature, key-encoder decay and projection.
+    public var queueSize = 32
+    public var contrastTemperature = 0.07
+    public var keyMomentum = 0.999
+    public var projectionDimension = 1024
     /// none, digits, natural (resolved from the data set before training).
     public var augmentation: String
     /// Optimiser steps per epoch (one checkpoint and report each).
@@ -122,6 +141,37 @@ public struct SemiSupervisedOptions: TrainingArguments, Sendable {
         case .fixmatch: FixMatchMethod(threshold: threshold)
         case .flexmatch: FlexMatchMethod(unlabeledCount: unlabeledCount, threshold: threshold, warmup: thresholdWarmup)
         case .debiasmatch: DebiasMatchMethod(classes: classes, threshold: threshold, tau: debiasTau, momentum: debiasMomentum)
+        case .dst, .selfTuning: preconditionFailure("\(method.rawValue) has its own objective (makeObjective)")
+        }
+    }
+
+    /// The objective of a run: `SemiSupervisedObjective` with the method's `ConsistencyMethod`, or DST's or
+    /// Self-Tuning's own; `resume` continues the state a checkpoint of the same run stored.
+    public func makeObjective(labeled: TrainingSet, unlabeled: [Int], weak: ImageBatcher, strong: ImageBatcher, network: Network,
+                              average: WeightAverage?, resume: (state: [String: [Float]], source: String)?) throws -> any SemiSupervisedTraining {
+        let seed = optimizer.seed
+        switch method {
+        case .dst:
+            let settings = DebiasedSelfTrainingObjective.Settings(threshold: threshold, selfTrainingWeight: weight, eta: dstEta,
+                                                                  etaPrime: dstEtaPrime, strongLabeledWeight: strongLabeledWeight, headWidth: headWidth)
+            let objective = DebiasedSelfTrainingObjective(labeled: labeled, unlabeled: unlabeled, weak: weak, strong: strong, settings: settings,
+                                                          unlabeledRatio: unlabeledRatio, embeddingDimension: network.architecture.embeddingDimension,
+                                                          classes: network.outputDimension, seed: seed, epochSteps: epochSteps)
+            if let resume { try objective.restore(resume.state, source: resume.source) }
+            return objective
+        case .selfTuning:
+            let settings = SelfTuningObjective.Settings(queueSize: queueSize, temperature: contrastTemperature, keyMomentum: keyMomentum,
+                                                        projectionDimension: projectionDimension)
+            let objective = SelfTuningObjective(labeled: labeled, unlabeled: unlabeled, strong: strong, settings: settings,
+                                                unlabeledRatio: unlabeledRatio, network: network, seed: seed, epochSteps: epochSteps)
+            if let resume { try objective.restore(resume.state, source: resume.source) }
+            return objective
+        default:
+            let consistency = makeMethod(unlabeledCount: unlabeled.count, classes: network.outputDimension)
+            if let resume { try consistency.restoreState(resume.state, source: resume.source) }
+            return SemiSupervisedObjective(labeled: labeled, unlabeled: unlabeled, weak: weak, strong: strong, method: consistency,
+                                           unlabeledRatio: unlabeledRatio, weight: weight, rampUp: rampUp, seed: seed, average: average,
+                                           epochSteps: epochSteps)
         }
     }
 }

@@ -13,11 +13,10 @@ import MTCore
 /// [labelled; student view] with the teacher's targets from a separate evaluation-mode pass. Target
 /// rows get no gradient.
 ///
-/// Determinism: an epoch is `epochSteps` steps, the labelled batches from the Trainer's shuffles; the unlabelled pool
-/// is visited in passes of its own, pass p in the order of RNG stream (seed ^ unlabeledStream, p), so the
-/// images of step s are fixed by the seed and s alone — a resumed run draws the same ones. Their views
-/// come from augmentation seeds seed + 1 (targets) and seed + 2 (students) with the step's stream.
-public final class SemiSupervisedObjective: TrainingObjective {
+/// Determinism: an epoch is `epochSteps` steps, the labelled batches from the Trainer's shuffles, the
+/// unlabelled images from `UnlabeledPool`; their views come from augmentation seeds seed + 1 (targets)
+/// and seed + 2 (students) with the step's stream (`UnlabeledPool.viewStream`).
+public final class SemiSupervisedObjective: SemiSupervisedTraining {
     public let labeled: TrainingSet
     /// Data-set rows of the unlabelled images.
     public let unlabeled: [Int]
@@ -41,8 +40,7 @@ public final class SemiSupervisedObjective: TrainingObjective {
     /// The fraction of unlabelled images that passed the mask in the last step.
     public private(set) var maskRate = 0.0
     private let loss = CrossEntropyLoss()
-    private var passOrder: (pass: Int, order: [Int])?
-    static let unlabeledStream: UInt64 = 0x554E_4C41_4245_4C44
+    private let pool: UnlabeledPool
 
     public init(labeled: TrainingSet, unlabeled: [Int], weak: ImageBatcher, strong: ImageBatcher, method: any ConsistencyMethod,
                 unlabeledRatio: Int, weight: Double, rampUp: Double, seed: UInt64, average: WeightAverage?, epochSteps: Int) {
@@ -58,6 +56,7 @@ public final class SemiSupervisedObjective: TrainingObjective {
         self.rampUp = rampUp
         self.seed = seed
         self.average = average
+        pool = UnlabeledPool(count: unlabeled.count, seed: seed)
     }
 
     public var sampleCount: Int { labeled.indices.count }
@@ -70,25 +69,15 @@ public final class SemiSupervisedObjective: TrainingObjective {
     }
 
     /// Positions in the unlabelled pool of step `iteration`'s `count` images.
-    public func unlabeledPositions(iteration: Int, count: Int) -> [Int] {
-        (0..<count).map { j in
-            let global = iteration * count + j
-            let pass = global / unlabeled.count
-            if passOrder?.pass != pass {
-                var rng = SeededGenerator(seed: seed ^ Self.unlabeledStream, stream: UInt64(pass))
-                passOrder = (pass, Array(0..<unlabeled.count).shuffled(using: &rng))
-            }
-            return passOrder!.order[global % unlabeled.count]
-        }
-    }
+    public func unlabeledPositions(iteration: Int, count: Int) -> [Int] { pool.positions(iteration: iteration, count: count) }
 
     public func step(_ network: Network, positions: [Int], augmentationSeed: UInt64, stream: UInt64, iteration: Int) -> StepOutcome {
         let b = positions.count, u = unlabeledRatio * b
         let progress = min(1, Double(iteration) / Double(max(totalSteps, 1)))
-        let pool = unlabeledPositions(iteration: iteration, count: u)
-        let rows = pool.map { unlabeled[$0] }
+        let drawn = unlabeledPositions(iteration: iteration, count: u)
+        let rows = drawn.map { unlabeled[$0] }
         let labels = positions.map { labeled.labels[$0] }
-        let unlabeledStream = UInt64(iteration) << 20
+        let unlabeledStream = UnlabeledPool.viewStream(iteration: iteration)
         var input = weak.batch(positions.map { labeled.indices[$0] }, seed: augmentationSeed, stream: stream)
         func append(_ views: Tensor) {
             input.data += views.data
@@ -126,7 +115,7 @@ public final class SemiSupervisedObjective: TrainingObjective {
         }
         let supervised = loss(labeledLogits, targets: labels, weights: weights)
         let targets = teacherLogits ?? slice(b, u)
-        let term = method.consistency(targets: targets, students: slice(studentStart, u), samples: pool, progress: progress)
+        let term = method.consistency(targets: targets, students: slice(studentStart, u), samples: drawn, progress: progress)
         let scale = weight * rampWeight(progress: progress)
         var gradient = Tensor(zeros: logits.shape)
         for i in 0..<(b * k) { gradient.data[i] = supervised.gradient.data[i] }
@@ -138,6 +127,8 @@ public final class SemiSupervisedObjective: TrainingObjective {
     }
 
     public func afterOptimizerStep(_ network: Network, step: Int) { average?.update(from: network, step: step) }
+
+    public func evaluated(_ network: Network) -> Network { average?.network ?? network }
 
     /// With a weight average the checkpoint's network is the average (what is evaluated and embedded)
     /// and the student's weights go to `training/student.<key>`; the method adds its own state.
