@@ -15,6 +15,9 @@ bench_setup() {
         "$venv/bin/pip" install --quiet $(printf '%s\n' "$@" | sed 's/^torch$/torch==2.13.0+cpu/')
     fi
     py="$venv/bin/python"
+    # BENCH_BIN: tools built elsewhere (for measurements that time nothing, run beside a benchmark that is
+    # using .build-bench and must not see its binaries rebuilt under it).
+    if [ -n "${BENCH_BIN:-}" ]; then bin=$BENCH_BIN; return; fi
     swift build -c release --build-path "$root/.build-bench" --package-path "$root" >/dev/null
     bin=$(swift build -c release --build-path "$root/.build-bench" --package-path "$root" --show-bin-path)
 }

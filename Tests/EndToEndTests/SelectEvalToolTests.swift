@@ -125,6 +125,24 @@ import TestSupport
         #expect(eval.status == 0 && eval.stdout.contains("--truth mnist-train.h5 --plot plots"))
     }
 
+    /// `mt-select clean` writes a class-balanced pool from pseudo-labels and their features, and refuses
+    /// features of another data set.
+    @Test func cleanWritesAPoolAndRefusesMismatchedFeatures() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try writeInputs(dir)
+            let run = try TestSupport.run("mt-select", ["clean", dir + "/knn.h5", "--features", dir + "/truth.h5", "--per-class", "1",
+                                                        "--epochs", "20", "-q", "-o", dir + "/pool.h5"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let pool = try Selection.read(dir + "/pool.h5")
+            let kept = pool.labels.dropFirst(pool.labeledCount)
+            #expect(pool.strategy == "small-loss" && pool.parameters["cleaning_epochs"] == .int(20))
+            #expect(Dictionary(grouping: kept, by: { $0 }).values.allSatisfy { $0.count == 1 })
+            try Features(values: [0, 0], count: 2, dimension: 1, labels: [0, 1], model: "test", normalized: false).write(dir + "/short.h5", inputs: [])
+            try expectRefused("mt-select", ["clean", dir + "/knn.h5", "--features", dir + "/short.h5", "--per-class", "1", "-o", dir + "/p2.h5"],
+                              in: dir, mentioning: "short.h5: /features: expected one row per sample of \(dir)/knn.h5 (7), found 2")
+        }
+    }
+
     @Test func badInputsAreRefusedCleanly() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try writeInputs(dir)

@@ -79,6 +79,38 @@ private func handMade(weights: [Float]? = nil) -> PseudoLabels {
         }
     }
 
+    /// ReLaB's cleaning on a synthetic noisy-label set: three Gaussian clusters, a fifth of the propagated
+    /// labels flipped to another class. The logistic regression fitted to all of them still follows the
+    /// clusters, so the small-loss pool per class is (almost) all clean, while the labels it was given are 80 %.
+    @Test func cleaningKeepsTheCleanSamplesOfANoisySet() throws {
+        let n = 600, d = 8, k = 3
+        var rng = SeededGenerator(seed: 5)
+        var features: [Float] = [], truth: [Int32] = [], labels: [Int32] = []
+        for i in 0..<n {
+            let c = i % k
+            for j in 0..<d { features.append(rng.nextNormal() * 0.6 + (j == c ? 2 : 0)) }
+            truth.append(Int32(c))
+            labels.append(i % 5 == 0 ? Int32((c + 1 + i % 2) % k) : Int32(c))
+        }
+        let probs = labels.flatMap { label in (0..<k).map { $0 == Int(label) ? Float(0.8) : 0.1 } }
+        let pseudo = PseudoLabels(probs: probs, labels: labels, confidence: [Float](repeating: 0.8, count: n), count: n, classCount: k,
+                                  labeled: [0, 1, 2], labeledLabels: [0, 1, 2], method: "test")
+        let (pool, diagnostics) = try PseudoLabelCleaning(perClass: 60).clean(pseudo, features: features, dimension: d, source: "p.h5")
+        let kept = Array(zip(pool.index, pool.labels).dropFirst(pool.labeledCount))
+        let precision = Double(kept.filter { truth[$0.0] == $0.1 }.count) / Double(kept.count)
+        #expect(kept.count == 3 * 60 && pool.labeledCount == 3 && pool.strategy == "small-loss")
+        #expect(precision >= 0.99, "pool precision \(precision) (the labels given: 0.80)")
+        let perClass = Dictionary(grouping: kept.map(\.1), by: { $0 }).mapValues(\.count)
+        #expect(perClass == [0: 60, 1: 60, 2: 60], "class-balanced")
+        #expect(pool.confidence.dropFirst(3).allSatisfy { $0 > 0 && $0 <= 1 } && !diagnostics.notes.isEmpty)
+        // The noise is where the loss is: the flipped samples score lower than the clean ones on average.
+        let scores = PseudoLabelCleaning(perClass: 60).scores(features: features, dimension: d, labels: labels, classes: k).scores
+        let flipped = (0..<n).filter { labels[$0] != truth[$0] }, clean = (0..<n).filter { labels[$0] == truth[$0] }
+        let flippedMean = flipped.reduce(Float(0)) { $0 + scores[$1] } / Float(flipped.count)
+        let cleanMean = clean.reduce(Float(0)) { $0 + scores[$1] } / Float(clean.count)
+        #expect(flippedMean < 0.5 * cleanMean, "mean probability of the given label: flipped \(flippedMean), clean \(cleanMean)")
+    }
+
     @Test func ratioRoundsDownTheFractionOfUnlabelledSamples() throws {
         #expect(try select(.ratio(0.5)).index == [0, 1, 3, 6])  // floor(3.5)
         #expect(try select(.ratio(3.0 / 7)).index == [0, 1, 3, 6])  // exactly 3, despite rounding error

@@ -16,6 +16,10 @@ public enum SelectionStrategy: Sendable, Equatable {
     /// probabilities: a sample torn between two classes is not reliable however high its top score is.
     /// (ReLaB further cleans with a classifier trained on the propagated labels; that needs `mt-train`.)
     case reliable(Int)
+    /// ReLaB's cleaned pool: the n samples of each propagated class with the smallest loss under a
+    /// classifier trained on all propagated labels; ranked by the per-sample scores (exp(-loss)) that
+    /// `PseudoLabelCleaning` passes to `select`.
+    case smallLoss(Int)
 
     public var name: String {
         switch self {
@@ -23,6 +27,7 @@ public enum SelectionStrategy: Sendable, Equatable {
         case .perClassTop: "per-class-top"
         case .threshold: "threshold"
         case .reliable: "reliable"
+        case .smallLoss: "small-loss"
         }
     }
 
@@ -32,6 +37,7 @@ public enum SelectionStrategy: Sendable, Equatable {
         case .perClassTop(let k, let p): ["per_class_top": .int(k), "top_classes": .int(p)]
         case .threshold(let value): ["threshold": .double(value)]
         case .reliable(let n): ["reliable": .int(n)]
+        case .smallLoss(let n): ["small_loss": .int(n)]
         }
     }
 }
@@ -74,9 +80,12 @@ public struct PseudoLabelSelection: Sendable {
     }
 
     /// Selects from `pseudo`; `source` names its file in error messages. The diagnostics warn when the
-    /// balancing stopped before it converged.
-    public func select(_ pseudo: PseudoLabels, source: String) throws -> (selection: Selection, diagnostics: Diagnostics) {
+    /// balancing stopped before it converged. `scores` [N]: the ranking of `.smallLoss` (required there).
+    public func select(_ pseudo: PseudoLabels, source: String, scores: [Float]? = nil) throws -> (selection: Selection, diagnostics: Diagnostics) {
         var diagnostics = Diagnostics()
+        if case .smallLoss = strategy {
+            precondition(scores?.count == pseudo.count && balance == nil, "small-loss ranks by the cleaning scores, unbalanced")
+        }
         if weighting == .nc, pseudo.weights == nil {
             throw MTError.badInput(source, "/weights", "expected float32 [N] for --weights nc, found none (the method wrote no weights)")
         }
@@ -131,6 +140,7 @@ public struct PseudoLabelSelection: Sendable {
                 let distributions = distributions()
                 score = candidates.indices.map { Self.margin(distributions, row: $0, classes: classes) }
             }
+            if case .smallLoss = strategy, let scores { score = candidates.map { Double(scores[$0]) } }
             let ranked = Self.rank(score, candidates: candidates)
             entries = Self.choose(strategy, ranked: ranked, labels: labels, confidence: confidence, classes: classes)
                 .map { ($0, labels[$0], score[$0]) }
@@ -204,7 +214,7 @@ public struct PseudoLabelSelection: Sendable {
         case .threshold(let threshold):
             // Compared in float32, the precision confidences are stored in, so that 0.7 keeps a stored 0.7.
             return ranked.filter { Float(confidence[$0]) >= Float(threshold) }
-        case .perClassTop(let perClass, _), .reliable(let perClass):
+        case .perClassTop(let perClass, _), .reliable(let perClass), .smallLoss(let perClass):
             var taken = [Int](repeating: 0, count: classes)
             return ranked.filter { row in
                 let label = Int(labels[row])

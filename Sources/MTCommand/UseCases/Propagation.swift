@@ -103,3 +103,19 @@ extension PseudoLabelSelection {
         return selection
     }
 }
+
+extension PseudoLabelCleaning {
+    /// `mt-select clean`: reads pseudo-labels and the features they were propagated on, cleans, writes the pool.
+    func run(input: String, features path: String, output: String) throws {
+        try OutputPath.check(output, inputs: [input, path])
+        let pseudo = try PseudoLabels.read(input)
+        let features = try Features.read(path)
+        guard features.count == pseudo.count else {
+            throw MTError.badInput(path, "/features", "expected one row per sample of \(input) (\(pseudo.count)), found \(features.count)")
+        }
+        let (selection, diagnostics) = try clean(pseudo, features: features.values, dimension: features.dimension, source: input)
+        Console.report(diagnostics)
+        try selection.write(output, inputs: [input, path])
+        Console.note("kept \(selection.count - selection.labeledCount) of \(pseudo.count - pseudo.labeled.count) unlabelled samples (\(perClass) per class at most) + \(selection.labeledCount) labelled -> \(output)")
+    }
+}

@@ -11,7 +11,7 @@ public struct MTSelect: ParsableCommand {
         commandName: "mt-select",
         abstract: "Draw labelled splits and choose pseudo-labels to train on.",
         version: mtVersion,
-        subcommands: [SelectSplitCommand.self, SelectPseudoCommand.self])
+        subcommands: [SelectSplitCommand.self, SelectPseudoCommand.self, SelectCleanCommand.self])
 }
 
 struct SelectSplitCommand: ToolCommand {
