@@ -42,6 +42,14 @@ SSL_LABELS       ?= split#         split: the split's labelled samples; propagat
 SSL_INIT         ?= scratch#       scratch | metric (start from METRIC's network: simclr, instance or model:FILE)
 SSL_ITERATIONS   ?= 1000
 SSL_FLAGS        ?=
+TEACHER          ?= labels#        teacher-student: labels (TEACHER_ARCH on the split's labels) | finetuned (this pipeline's MODEL)
+TEACHER_ARCH     ?= $(ARCH)
+STUDENT_ARCH     ?= $(ARCH)
+TOP_K            ?= 1000#          teacher-student: images kept per class (mt-select pseudo --per-class-top)
+TOP_P            ?= 1#             ... over each image's TOP_P most likely classes (--top-classes)
+STUDENT_FLAGS    ?=#               e.g. --targets soft --soft-temperature 2
+POOL             ?= 100#           relab: reliable samples kept per class (mt-select clean --per-class)
+CLEAN_FLAGS      ?=
 
 # --- artifact names -------------------------------------------------------------------------------
 PIPELINE    := $(firstword $(MAKEFILE_LIST))
@@ -133,7 +141,7 @@ $(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) --json $@ > $(@:.json=.txt)
 @$(record)
 endef
 
-.PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle ssl FORCE
+.PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle ssl teacher-student relab FORCE
 .DELETE_ON_ERROR:
 
 features: $(TRAIN_FEATURES)
@@ -295,8 +303,76 @@ $(SSL_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT) $(if $(filter propagated,$(SSL_LA
 	@mkdir -p $(@D)
 	$(train)
 
-# Test accuracy of every classifier: the finetuned one, the two baselines and the semi-supervised one.
-CLASSIFIER_EVALS := $(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json $(if $(SSL),$(SSL_DIR)/test-metrics.json)
+# --- teacher/student (Yalniz et al.): teacher -> predictions -> top-K per class over the top P -> student ----
+# The teacher is TEACHER_ARCH trained on the split's labels (TEACHER=labels) or the finetuned classifier of
+# this pipeline (TEACHER=finetuned); the student (STUDENT_ARCH) learns from the selection alone, then is
+# finetuned on the split's labels. Test accuracy of teacher, student and finetuned student.
+TEACHER_DIR   := $(if $(filter finetuned,$(TEACHER)),$(MODEL_DIR),$(ROOT)/supervised/$(SPLIT_TAG)/$(TEACHER_ARCH)-$(if $(ITERATIONS),i$(ITERATIONS),e$(EPOCHS)))
+TS_DIR        := $(TEACHER_DIR)/students/top$(TOP_K)x$(TOP_P)
+STUDENT_DIR   := $(TS_DIR)/$(STUDENT_ARCH)-$(if $(ITERATIONS),i$(ITERATIONS),e$(EPOCHS))
+teacher-student: $(TEACHER_DIR)/test-metrics.json $(STUDENT_DIR)/test-metrics.json $(STUDENT_DIR)/finetuned/test-metrics.json
+
+ifneq ($(TEACHER_DIR),$(MODEL_DIR))
+ifneq ($(TEACHER_DIR),$(SUPERVISED_DIR))
+$(TEACHER_DIR)/model.h5: CMD = mt-train classifier $(DATA)/train.h5 --split $(SPLIT) --arch $(TEACHER_ARCH) $(TRAIN_BUDGET) --seed $(SEED) $(TRAIN_FLAGS)
+$(TEACHER_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT) $(recorded)
+	@mkdir -p $(@D)
+	$(train)
+endif
+endif
+
+$(TEACHER_DIR)/predictions.h5: CMD = mt-train predict $(TEACHER_DIR)/model.h5 $(DATA)/train.h5 --split $(SPLIT)
+$(TEACHER_DIR)/predictions.h5: $(TEACHER_DIR)/model.h5 $(DATA)/train.h5 $(SPLIT) $(recorded)
+	$(run)
+
+$(TS_DIR)/selection.h5: CMD = mt-select pseudo $(TEACHER_DIR)/predictions.h5 --per-class-top $(TOP_K) --top-classes $(TOP_P) --exclude-labeled
+$(TS_DIR)/selection.h5: $(TEACHER_DIR)/predictions.h5 $(recorded)
+	@mkdir -p $(@D)
+	$(run)
+
+$(STUDENT_DIR)/model.h5: CMD = mt-train classifier $(DATA)/train.h5 --selection $(TS_DIR)/selection.h5 --arch $(STUDENT_ARCH) $(TRAIN_BUDGET) \
+                               --seed $(SEED) $(STUDENT_FLAGS)
+$(STUDENT_DIR)/model.h5: $(DATA)/train.h5 $(TS_DIR)/selection.h5 $(recorded)
+	@mkdir -p $(@D)
+	$(train)
+
+$(STUDENT_DIR)/finetuned/model.h5: CMD = mt-train classifier $(DATA)/train.h5 --split $(SPLIT) --init $(STUDENT_DIR)/model.h5 \
+                                         --arch $(STUDENT_ARCH) $(TRAIN_BUDGET) --seed $(SEED) $(TRAIN_FLAGS)
+$(STUDENT_DIR)/finetuned/model.h5: $(DATA)/train.h5 $(SPLIT) $(STUDENT_DIR)/model.h5 $(recorded)
+	@mkdir -p $(@D)
+	$(train)
+
+# --- ReLaB: propagate -> clean to POOL reliable samples per class -> SSL (or finetune) on the pool ---------
+# With SSL set, that method trains on the pool as its labelled set (every other image unlabelled, from
+# SSL_INIT); without, the classifier is finetuned from the metric on the pool, as MODEL is on the selection.
+RELAB_DIR     := $(PDIR)/relab-p$(POOL)
+RELAB_POOL    := $(RELAB_DIR)/pool.h5
+RELAB_MODEL_DIR := $(RELAB_DIR)/$(if $(SSL),ssl-$(SSL_TAG),$(TRAIN_TAG))
+relab: $(RELAB_MODEL_DIR)/test-metrics.json $(RELAB_DIR)/pool-metrics.json
+
+$(RELAB_POOL): CMD = mt-select clean $(PSEUDO) --features $(TRAIN_FEATURES) --per-class $(POOL) $(CLEAN_FLAGS)
+$(RELAB_POOL): $(PSEUDO) $(TRAIN_FEATURES) $(recorded)
+	@mkdir -p $(@D)
+	$(run)
+
+$(RELAB_DIR)/pool-metrics.json: CMD = mt-eval pseudo $(RELAB_POOL) --truth $(DATA)/train.h5
+$(RELAB_DIR)/pool-metrics.json: $(RELAB_POOL) $(DATA)/train.h5 $(recorded)
+	$(evaluation)
+
+$(RELAB_MODEL_DIR)/model.h5: CMD = $(if $(SSL),mt-train ssl $(DATA)/train.h5 --split $(SPLIT) --labeled-from $(RELAB_POOL) --method $(SSL) \
+                                     --arch $(ARCH) --iterations $(SSL_ITERATIONS) --seed $(SEED) $(if $(SSL_START),--init $(SSL_START)) $(SSL_FLAGS),\
+                                   mt-train classifier $(DATA)/train.h5 --selection $(RELAB_POOL) --arch $(ARCH) $(TRAIN_BUDGET) --seed $(SEED) \
+                                     $(if $(INIT),--init $(INIT)) $(TRAIN_FLAGS))
+$(RELAB_MODEL_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT) $(RELAB_POOL) $(if $(SSL),$(SSL_START),$(INIT)) $(recorded)
+	@mkdir -p $(@D)
+	$(train)
+
+# Test accuracy of every classifier: the finetuned one, the two baselines, the semi-supervised one, the
+# teacher/student chain and ReLaB's.
+# (sorted: the teacher is the supervised baseline or the finetuned classifier when the names say so)
+CLASSIFIER_EVALS := $(sort $(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json $(if $(SSL),$(SSL_DIR)/test-metrics.json) \
+                      $(TEACHER_DIR)/test-metrics.json $(STUDENT_DIR)/test-metrics.json $(STUDENT_DIR)/finetuned/test-metrics.json \
+                      $(RELAB_MODEL_DIR)/test-metrics.json)
 $(CLASSIFIER_EVALS): CMD = mt-eval model $(@D)/model.h5 $(DATA)/test.h5
 $(CLASSIFIER_EVALS): %/test-metrics.json: %/model.h5 $(DATA)/test.h5 $(recorded)
 	$(evaluation)

@@ -7,6 +7,8 @@ TABLE_BASELINES ?= pixels pca#       metrics whose pseudo-labels are compared (n
 TABLE_ROUNDS ?= 2#                   rounds of metric transfer (1 = finetune once)
 TABLE_ROUND_SEEDS ?= 0#              seeds that get rounds 2 and later
 TABLE_SSL    ?=#                     semi-supervised methods with a row each (mt-train ssl, SSL_ITERATIONS steps)
+TABLE_TEACHER_STUDENT ?=#            KxP: teacher/student rows (TOP_K=K TOP_P=P, the teacher trained on the labels)
+TABLE_RELAB  ?=#                     pool sizes per class: ReLaB rows (mt-select clean, then finetuning on the pool)
 TABLE_DIR    := $(ROOT)/table-$(METRIC_TAG)-$(SELECT_TAG)-$(TRAIN_TAG)
 prop_tag      = $(if $(filter knn,$(1)),knn,$(if $(filter spread,$(1)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))
 metric_dir    = $(ROOT)/$(if $(filter pca,$(1)),pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w),$(1))
@@ -42,6 +44,9 @@ table:
 	  done; \
 	  run LABELS_PER_CLASS=$$labels SEED=$$seed supervised; \
 	  for method in $(TABLE_SSL); do run SSL=$$method LABELS_PER_CLASS=$$labels SEED=$$seed ssl; done; \
+	  for kp in $(TABLE_TEACHER_STUDENT); do run TOP_K=$${kp%x*} TOP_P=$${kp#*x} LABELS_PER_CLASS=$$labels SEED=$$seed teacher-student; done; \
+	  for pool in $(TABLE_RELAB); do for propagation in $(TABLE_PROPAGATIONS); do \
+	    run POOL=$$pool PROPAGATION=$$propagation LABELS_PER_CLASS=$$labels SEED=$$seed SSL= relab; done; done; \
 	done; [ "$$seed" != "$(firstword $(TABLE_SEEDS))" ] || run oracle; done
 	@mkdir -p $(TABLE_DIR)
 	python3 $(TOOLS)/results.py --out $(TABLE_DIR)/results.md \
@@ -50,7 +55,8 @@ table:
 	  --labels $(TABLE_LABELS) --seeds $(TABLE_SEEDS) --rounds $(TABLE_ROUNDS) --round-seeds $(TABLE_ROUND_SEEDS) \
 	  --select-tag select-$(SELECT_TAG) --train-tag $(TRAIN_TAG) \
 	  --supervised $(ROOT)/supervised --oracle $(ORACLE_DIR) \
-	  $(if $(TABLE_SSL),--ssl $(TABLE_SSL) --ssl-root $(ROOT)/ssl --ssl-suffix=-$(ARCH)-i$(SSL_ITERATIONS))
+	  $(if $(TABLE_SSL),--ssl $(TABLE_SSL) --ssl-root $(ROOT)/ssl --ssl-suffix=-$(ARCH)-i$(SSL_ITERATIONS)) \
+	  $(if $(TABLE_TEACHER_STUDENT),--teacher-student $(TABLE_TEACHER_STUDENT)) $(if $(TABLE_RELAB),--relab $(TABLE_RELAB))
 	$(MT_BIN)/mt-eval pseudo $(MT_FLAGS) --truth $(DATA)/train.h5 --plot $(TABLE_DIR) \
 	  $(foreach l,$(TABLE_LABELS),$(foreach p,$(TABLE_PROPAGATIONS),\
 	    $(ROOT)/$(METRIC_TAG)/$(call prop_tag,$(p))/n$(l)-s0/pseudo.h5 --name $(p)-$(l))) > /dev/null

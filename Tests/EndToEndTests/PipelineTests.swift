@@ -163,6 +163,33 @@ import TestSupport
         }
     }
 
+    /// The two chained recipes as make targets: teacher/student (teacher on the labels -> predictions ->
+    /// top-K x P -> student -> finetuned student) and ReLaB (propagation -> cleaned pool -> classifier),
+    /// their parameters in the artifact names, each stage's command recorded.
+    @Test(.needsMNIST) func teacherStudentAndRelabTargets() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
+        try TestSupport.withTemporaryDirectory { out in
+            let common = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "ITERATIONS=4", "LABELS_PER_CLASS=5", "PROPAGATION=knn"]
+            let run = try make("mnist.mk", common + ["TOP_K=30", "TOP_P=2", "POOL=20"], ["teacher-student", "relab"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let root = out + "/mnist-first1000"
+            let teacher = root + "/supervised/n5-s0/mnist-cnn-i4"
+            for path in [teacher + "/test-metrics.json", teacher + "/predictions.h5", teacher + "/students/top30x2/selection.h5",
+                         teacher + "/students/top30x2/mnist-cnn-i4/test-metrics.json",
+                         teacher + "/students/top30x2/mnist-cnn-i4/finetuned/test-metrics.json",
+                         root + "/pca50/knn/n5-s0/relab-p20/pool.h5", root + "/pca50/knn/n5-s0/relab-p20/pool-metrics.json",
+                         root + "/pca50/knn/n5-s0/relab-p20/mnist-cnn-i4/test-metrics.json"] {
+                #expect(FileManager.default.fileExists(atPath: path), "\(path) missing")
+            }
+            #expect(try kind(teacher + "/predictions.h5") == "pseudo-labels")
+            #expect(run.stdout.contains("--per-class-top 30 --top-classes 2 --exclude-labeled"), "\(run.stdout)")
+            #expect(try make("mnist.mk", common + ["TOP_K=30", "TOP_P=2", "POOL=20"], ["teacher-student", "relab"], question: true).status == 0)
+            // A new P is a new student; the teacher and its predictions stay.
+            let again = try make("mnist.mk", common + ["TOP_K=30", "TOP_P=1", "POOL=20"], ["teacher-student"])
+            #expect(again.status == 0 && !again.stdout.contains("mt-train predict") && again.stdout.contains("top30x1"), "\(again.stdout)")
+        }
+    }
+
     /// The table target on MNIST-1000: a baseline metric, kNN voting, finetuning for a few steps, the
     /// supervised-only and all-labels baselines, a second round whose metric is the first round's classifier,
     /// and results.md with every number filled in from the artifacts.
@@ -171,7 +198,8 @@ import TestSupport
         try TestSupport.withTemporaryDirectory { out in
             let variables = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "SELECT=ratio:1", "ITERATIONS=8", "ORACLE_EPOCHS=1",
                              "TABLE_LABELS=2", "TABLE_SEEDS=0", "TABLE_PROPAGATIONS=knn", "TABLE_BASELINES=pixels", "TABLE_ROUNDS=2",
-                             "TABLE_SSL=fixmatch", "SSL_ITERATIONS=2", "SSL_FLAGS=--batch-size 8 --mu 2"]
+                             "TABLE_SSL=fixmatch", "SSL_ITERATIONS=2", "SSL_FLAGS=--batch-size 8 --mu 2",
+                             "TABLE_TEACHER_STUDENT=50x2", "TABLE_RELAB=20"]
             let run = try make("mnist.mk", variables, ["table"])
             #expect(run.status == 0, "\(run.stderr)")
             let root = out + "/mnist-first1000"
@@ -195,7 +223,9 @@ import TestSupport
             let rows = results.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| ---") }
             for label in ["| pixels |", "| pca50 |", "| supervised only", "| knn, pixels |", "| knn, pca50, finetuned |",
                           "| knn, pca50, round 2 |", "| knn, pca50, round 2, finetuned |", "| all labels (upper bound)", "| finetune (mnist-cnn-i8) |",
-                          "| fixmatch (semi-supervised"] {
+                          "| fixmatch (semi-supervised", "| student on the teacher's top 50 per class x top 2 classes |",
+                          "| student on the teacher's top 50 per class x top 2 classes, finetuned |", "| knn, pca50, ReLaB pool of 20 per class |",
+                          "| knn, pca50, trained on the ReLaB pool of 20 per class |"] {
                 let row = rows.first { $0.hasPrefix(label) }
                 #expect(row != nil, "no row \(label) in\n\(results)")
                 #expect(row?.contains("–") == false, "a number is missing in \(row ?? "")")

@@ -114,6 +114,20 @@ class Sweep:
             row(f"{method} (semi-supervised, the labelled images + the rest unlabelled)", "test",
                 lambda l: [scalar(os.path.join(a.ssl_root, f"n{l}-s{s}", method + a.ssl_suffix, "test-metrics.json"))
                            for s in a.seeds])
+        for combination in a.teacher_student or []:
+            students = lambda l, s, *rest: os.path.join(a.supervised, f"n{l}-s{s}", a.train_tag, "students", f"top{combination}",
+                                                        a.train_tag, *rest, "test-metrics.json")
+            row(f"student on the teacher's top {combination.replace('x', ' per class x top ')} classes", "test",
+                lambda l: [scalar(students(l, s)) for s in a.seeds])
+            row(f"student on the teacher's top {combination.replace('x', ' per class x top ')} classes, finetuned", "test",
+                lambda l: [scalar(students(l, s, "finetuned")) for s in a.seeds])
+        for pool in a.relab or []:
+            for method in self.propagations:
+                relab = lambda l, s, *rest: os.path.join(self.run_dir(main_dir, method, l, s), f"relab-p{pool}", *rest)
+                row(f"{method}, {main_name}, ReLaB pool of {pool} per class", "pool",
+                    lambda l: [scalar(relab(l, s, "pool-metrics.json")) for s in a.seeds])
+                row(f"{method}, {main_name}, trained on the ReLaB pool of {pool} per class", "test",
+                    lambda l: [scalar(relab(l, s, a.train_tag, "test-metrics.json")) for s in a.seeds])
         oracle = scalar(os.path.join(a.oracle, "test-metrics.json"))
         lines.append("| all labels (upper bound) | test | " + " | ".join(cell([oracle]) for _ in labels) + " |")
         return lines
@@ -165,6 +179,8 @@ def main():
     parser.add_argument("--ssl", nargs="*", help="semi-supervised methods (mt-train ssl) with a row each")
     parser.add_argument("--ssl-root", help="the ssl directory (holds nL-sS/METHOD+SUFFIX)")
     parser.add_argument("--ssl-suffix", default="", help="what follows the method in its directory name, e.g. -mnist-cnn-i1000")
+    parser.add_argument("--teacher-student", nargs="*", help="KxP of the teacher/student rows (teacher: the supervised model)")
+    parser.add_argument("--relab", nargs="*", help="ReLaB pool sizes per class with rows (pool precision, the classifier on it)")
     args = parser.parse_args()
 
     sweep = Sweep(args)
