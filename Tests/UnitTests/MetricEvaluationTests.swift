@@ -32,6 +32,34 @@ struct MetricEvaluationTests {
                                        referenceLabels: Self.trainLabels, dimension: 3, k: 2) == 2.0 / 3)
     }
 
+    /// The linear probe's estimator against PyTorch: full-batch SGD with momentum and weight decay on W,
+    /// 60 steps from zero on noisy three-class data, compared weight by weight (Tests/Fixtures/linear_reference.py).
+    @Test(.needsTorch) func logisticRegressionMatchesTorchSGD() throws {
+        let python = try #require(TestSupport.pythonWithTorch)
+        var rng = SeededGenerator(seed: 9)
+        let n = 90, d = 5, k = 3
+        let labels = (0..<n).map { Int32($0 % k) }
+        let features = (0..<(n * d)).map { i in rng.nextNormal() + (i % d == Int(labels[i / d]) ? 1.5 : 0) }
+        let estimator = LogisticRegression(epochs: 60, learningRate: 0.5, momentum: 0.9, weightDecay: 1e-3)
+        let model = estimator.fit(features, dimension: d, labels: labels, classes: k)
+        let expected: [String: Any] = try TestSupport.withTemporaryDirectory { dir in
+            let fields: [String: Any] = ["dimension": d, "classes": k, "features": features.map(Double.init), "labels": labels.map(Int.init),
+                                         "epochs": 60, "lr": 0.5, "momentum": 0.9, "weight_decay": 1e-3]
+            try JSONSerialization.data(withJSONObject: fields).write(to: URL(fileURLWithPath: dir + "/case.json"))
+            let run = try TestSupport.execute(python, [TestSupport.repositoryRoot + "/Tests/Fixtures/linear_reference.py", dir + "/case.json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+        let weights = try #require(expected["weights"] as? [Double]), bias = try #require(expected["bias"] as? [Double])
+        let probs = try #require(expected["probs"] as? [Double])
+        let scale = weights.map(abs).max() ?? 1
+        let worst = zip(model.weights, weights).map { abs(Double($0) - $1) }.max() ?? 0
+        #expect(worst < 1e-4 * scale, "weights differ by \(worst) (largest \(scale))")
+        #expect(zip(model.bias, bias).allSatisfy { abs($0 - $1) < 1e-4 }, "bias \(model.bias) vs \(bias)")
+        #expect(zip(model.probabilities(features), probs).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(Double(zip(model.predict(features), labels).filter { $0 == Int($1) }.count) / Double(n) > 0.8)
+    }
+
     @Test func reportsAccuracyConfusionAndRefusesMismatches() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try Features(values: Self.train, count: 6, dimension: 3, labels: Self.trainLabels, model: "test", normalized: false)
@@ -47,6 +75,12 @@ struct MetricEvaluationTests {
             #expect(runs[0].scalar("evaluated") == 3 && abs(runs[0].scalar("accuracy")! - 2.0 / 3) < 1e-12)
             #expect(runs[0].scalar("k") == 2)
             #expect(runs[0].confusion == [1, 0, 0, 0, 0, 0, 0, 1, 1])
+            #expect(runs[0].scalar("linear_accuracy") == nil, "no probe unless asked")
+            // The linear probe beside the kNN monitor: the axes are linearly separable, the queries near them.
+            _ = try MetricEvaluation(reference: dir + "/train.h5", queries: dir + "/test.h5", k: 2, output: dir + "/probe.h5",
+                                     linear: LogisticRegression(epochs: 100)).run()
+            let probe = try MetricsFile.read(dir + "/probe.h5")[0]
+            #expect(probe.scalar("linear_accuracy") == 2.0 / 3 && probe.scalar("linear_epochs") == 100, "\(probe.scalars)")
 
             try Features(values: [1, 0, 0, 1], count: 2, dimension: 2, labels: [0, 1], model: "test", normalized: true)
                 .write(dir + "/narrow.h5", inputs: [])

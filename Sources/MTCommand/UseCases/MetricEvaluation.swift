@@ -7,7 +7,9 @@ import MTStorage
 /// unsupervised network (Wu et al. 2018, section 3.4): every held-out row is classified by the weighted
 /// vote of its k most similar training rows (weight exp(cos / T), k = 200, T = 0.07) and the top-1
 /// accuracy is reported, with the mean pairwise cosine of the held-out rows (near 1 = collapsed). Works for
-/// any features file, so pixels, PCA and learned metrics are compared on the same scale.
+/// any features file, so pixels, PCA and learned metrics are compared on the same scale. With `linear`,
+/// also the linear-probe accuracy (the self-label and instance-discrimination papers' protocol): a
+/// `LogisticRegression` fitted to the labelled training rows, tested on the held-out rows.
 public struct MetricEvaluation {
     /// Labelled training features (the voters) and held-out features (the queries), same dimension.
     public var reference: String
@@ -17,9 +19,11 @@ public struct MetricEvaluation {
     public var json: String?
     public var output: String?
     public var plotDirectory: String?
+    public var linear: LogisticRegression?
 
     public init(reference: String, queries: String, k: Int = KNNVoting.monitorK, temperature: Double = KNNVoting.monitorTemperature, json: String? = nil,
-                output: String? = nil, plotDirectory: String? = nil) {
+                output: String? = nil, plotDirectory: String? = nil, linear: LogisticRegression? = nil) {
+        self.linear = linear
         self.reference = reference
         self.queries = queries
         self.k = k
@@ -51,12 +55,21 @@ public struct MetricEvaluation {
                                                k: k, temperature: temperature)!
         let classes = Int(max(trainMax, test.labels.max()!) + 1)
         let confusion = ConfusionMatrix(truth: test.labels, predicted: predicted, classes: classes)
+        var linearScalars: [MetricsRun.Scalar] = []
+        if let linear {
+            let known = train.labels.indices.filter { train.labels[$0] >= 0 }
+            let rows = known.flatMap { train.values[($0 * train.dimension)..<(($0 + 1) * train.dimension)] }
+            let model = linear.fit(rows, dimension: train.dimension, labels: known.map { train.labels[$0] }, classes: classes)
+            let probe = ConfusionMatrix(truth: test.labels, predicted: model.predict(test.values).map { Int32($0) }, classes: classes)
+            linearScalars = [.init("linear_accuracy", Double(probe.correct) / Double(probe.evaluated)), .init("linear_train_loss", model.finalLoss),
+                             .init("linear_epochs", Double(linear.epochs))]
+        }
         let run = MetricsRun(
             name: PseudoEvaluation.defaultName(queries), source: queries, kind: "metric",
             scalars: [.init("evaluated", Double(confusion.evaluated)),
                       .init("accuracy", Double(confusion.correct) / Double(confusion.evaluated)),
                       .init("mean_cosine", MemoryBank.meanPairwiseCosine(test.values, count: test.count, dimension: test.dimension)),
-                      .init("k", Double(min(k, train.count))), .init("temperature", temperature)],
+                      .init("k", Double(min(k, train.count))), .init("temperature", temperature)] + linearScalars,
             classNames: (0..<classes).map(String.init), confusion: confusion.counts,
             perClass: [.init("accuracy", (0..<classes).map(confusion.recall)),
                        .init("support", (0..<classes).map { Double(confusion.support($0)) })],

@@ -35,7 +35,8 @@ struct SelectCleanCommand: ToolCommand {
     }
 
     func execute() throws {
-        try PseudoLabelCleaning(perClass: perClass, epochs: epochs, learningRate: lr, weightDecay: weightDecay, weighting: weights)
+        try PseudoLabelCleaning(perClass: perClass, classifier: LogisticRegression(epochs: epochs, learningRate: lr, weightDecay: weightDecay),
+                                weighting: weights)
             .run(input: input, features: features, output: output.output)
     }
 }
