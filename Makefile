@@ -30,11 +30,12 @@ build: setup
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing --build-path $(BUILD_DIR) \
 	  --explicit-target-dependency-import-check error
 
-# A Python environment for the interoperability tests: h5py and numpy, and PyTorch's CPU-only build for
-# the torch2h5 round trip. Without network access those tests skip with a message.
-python: $(VENV)/.ready
-$(VENV)/.ready:
-	@python3 -m venv $(VENV) && $(PYTHON) -m pip install -q numpy h5py && touch $@ \
+# A Python environment for the interoperability and reference tests: h5py, numpy, scikit-learn (the
+# clustering metrics' reference) and PyTorch's CPU-only build. Without network access those tests skip
+# with a message.
+python: $(VENV)/.ready-v2
+$(VENV)/.ready-v2:
+	@python3 -m venv $(VENV) && $(PYTHON) -m pip install -q numpy h5py scikit-learn && touch $@ \
 	  || echo "note: could not set up $(VENV) (h5py interop tests will skip)"
 	@$(PYTHON) -m pip install -q "torch==2.13.0+cpu" 2>/dev/null \
 	  || echo "note: PyTorch not installed in $(VENV) (the torch2h5 round trip will skip)"

@@ -33,7 +33,7 @@ results="$out/results.md"
 [ -f "$results" ] || printf '| labels/class | seed | teacher | teacher test | K x P | selection precision | student test | finetuned test |\n| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |\n' >"$results"
 
 accuracy() {
-    [ -f "$1.json" ] || "$bin/mt-eval" model "$1" "$ssl/test.h5" "${flags[@]}" --json "$1.json"
+    [ -f "$1.json" ] || "$bin/mt-eval" model "$1" "$ssl/test.h5" "${flags[@]}" --json "$1.json" >/dev/null
     "$py" -c "import json,sys; print('%.2f %%' % (100 * json.load(open(sys.argv[1]))['runs'][0]['scalars']['accuracy']))" "$1.json"
 }
 precision() {

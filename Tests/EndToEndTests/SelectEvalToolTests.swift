@@ -143,6 +143,24 @@ import TestSupport
         }
     }
 
+    /// `mt-eval cluster` on a pseudo-labels file read as cluster ids: the table, JSON, metrics artifact and confusion picture.
+    @Test func clusterMetricsOfAssignments() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try writeInputs(dir)
+            let run = try TestSupport.run("mt-eval", ["cluster", dir + "/knn.h5", "--truth", dir + "/truth.h5", "--json", dir + "/c.json",
+                                                      "-o", dir + "/c.h5", "--plot", dir + "/plots"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("nmi") && run.stdout.contains("hungarian_accuracy"), "\(run.stdout)")
+            let metrics = try MetricsFile.read(dir + "/c.h5")[0]
+            // Truth 0 0 1 1 0 1 (one unknown), clusters 0 0 1 0 0 0: the Hungarian mapping 0->0, 1->1 gets 4 of 6.
+            #expect(metrics.kind == "clusters" && metrics.scalar("evaluated") == 6 && metrics.scalar("hungarian_accuracy") == 4.0 / 6)
+            #expect(metrics.scalar("purity") == 4.0 / 6)
+            #expect(FileManager.default.fileExists(atPath: dir + "/plots/confusion-knn.png"))
+            try expectRefused("mt-eval", ["cluster", dir + "/truth.h5", "--truth", dir + "/truth.h5"], in: dir,
+                              mentioning: "truth.h5: expected mt_kind pseudo-labels, found 'features'")
+        }
+    }
+
     @Test func badInputsAreRefusedCleanly() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try writeInputs(dir)

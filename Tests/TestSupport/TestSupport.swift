@@ -116,6 +116,12 @@ extension TestSupport {
         return python
     }()
 
+    /// A Python with scikit-learn, found as `pythonWithH5py` is (the clustering metrics' reference; `.needsScikitLearn`).
+    public static let pythonWithScikitLearn: String? = {
+        guard let python = pythonWithH5py, let result = try? runPython(python, "import sklearn, scipy"), result.status == 0 else { return nil }
+        return python
+    }()
+
     /// Runs a Python script given as text.
     public static func runPython(_ python: String, _ script: String) throws -> ToolResult {
         try execute(python, ["-c", script])
@@ -135,5 +141,9 @@ extension Trait where Self == ConditionTrait {
 
     public static var needsTorch: Self {
         .enabled(if: TestSupport.pythonWithTorch != nil, "needs a Python with torch and h5py: run `make python` or set MT_PYTHON")
+    }
+
+    public static var needsScikitLearn: Self {
+        .enabled(if: TestSupport.pythonWithScikitLearn != nil, "needs a Python with scikit-learn: run `make python` or set MT_PYTHON")
     }
 }

@@ -11,7 +11,7 @@ public struct MTEval: ParsableCommand {
         commandName: "mt-eval",
         abstract: "Measure pseudo-labels, selections and models against true labels.",
         version: mtVersion,
-        subcommands: [EvalPseudoCommand.self, EvalModelCommand.self, EvalMetricCommand.self])
+        subcommands: [EvalPseudoCommand.self, EvalModelCommand.self, EvalMetricCommand.self, EvalClusterCommand.self])
 }
 
 extension MTEval {
