@@ -38,13 +38,13 @@ public struct ReportTable: Sendable {
 
 /// Renders evaluation runs as text (stdout) and JSON (`--json`).
 public enum MetricsReport {
-    /// How a scalar is shown: fractions (accuracies, AUC, precision, recall) in percent, counts as integers,
-    /// anything else (k, a temperature, a mean cosine) as it is.
+    /// How a scalar is shown: fractions (accuracies, AUC, precision, recall, purity) in percent, counts as
+    /// integers, anything else (k, a temperature, a mean cosine, NMI, ARI) as it is.
     enum Style { case percent, count, plain }
 
     static func style(_ name: String) -> Style {
-        if name == "evaluated" || name == "support" || name.hasSuffix("_count") { return .count }
-        let fractions = ["accuracy", "auc", "precision", "recall"]
+        if name == "evaluated" || name == "support" || name == "clusters" || name.hasSuffix("_count") { return .count }
+        let fractions = ["accuracy", "auc", "precision", "recall", "purity"]
         if fractions.contains(where: { name == $0 || name.hasPrefix($0 + "_") || name.hasSuffix("_" + $0) }) { return .percent }
         return .plain
     }

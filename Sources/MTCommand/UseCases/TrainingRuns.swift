@@ -235,6 +235,9 @@ public enum MetricRun {
         let dataset = try ImageDataset.read(path)
         var options = requested
         guard dataset.count >= 2 else { throw MTError.usage("metric training needs at least 2 images, found \(dataset.count)") }
+        if options.objective == .selflabel, let k = options.clusters, dataset.count < k {
+            throw MTError.badInput(path, "/images", "expected at least --clusters \(k) images to partition, found \(dataset.count)")
+        }
         let arch = try TrainingRun.architecture(options.arch)
         let augmentation = try TrainingRun.augmentation(options.augmentation, for: dataset)
         options.augmentation = augmentation.rawValue
@@ -251,12 +254,17 @@ public enum MetricRun {
             network = state.network
         } else {
             let (mean, std) = ImageBatcher.channelStatistics(dataset)
-            let outputs = options.objective == .supervised ? dataset.classCount : options.embeddingDim
+            let outputs = switch options.objective {
+            case .supervised: dataset.classCount
+            case .selflabel: options.clusters ?? 10
+            case .instance, .simclr: options.embeddingDim
+            }
             network = Network(arch, inputChannels: dataset.channels, outputDimension: outputs,
-                              normalizesOutput: options.objective != .supervised, inputMean: mean, inputStd: std)
+                              normalizesOutput: options.objective == .instance || options.objective == .simclr, inputMean: mean, inputStd: std)
             network.initialize(seed: options.optimizer.seed)
         }
-        let trainer = try makeTrainer(dataset: dataset, options: options, augmentation: augmentation, network: network, resume: state)
+        let trainer = try makeTrainer(dataset: dataset, options: options, augmentation: augmentation, network: network, resume: state,
+                                      output: output)
         let classNames = options.objective == .supervised ? dataset.classNames : []
         if try TrainingRun.finishedAlready(trainer, arguments: options.json, classNames: classNames, output: output, inputs: [path]) { return }
         let held = try evaluation.map { try ImageDataset.read($0) }
@@ -274,7 +282,7 @@ public enum MetricRun {
     /// The training loop configured for `options.objective` on `dataset`: strong metric augmentation, and
     /// NCE with a memory bank, NT-Xent, or cross-entropy on the labelled samples.
     static func makeTrainer(dataset: ImageDataset, options: MetricOptions, augmentation: Augmentation, network: Network,
-                            resume state: Checkpoint?) throws -> Trainer {
+                            resume state: Checkpoint?, output: String = "the checkpoint") throws -> Trainer {
         let views = MetricAugmenter(dataset: dataset, mean: network.inputMean, std: network.inputStd, kind: augmentation)
         let objective: any TrainingObjective
         switch options.objective {
@@ -294,6 +302,16 @@ public enum MetricRun {
             objective = SimCLRObjective(sampleCount: dataset.count, views: views, temperature: options.temperature)
         case .supervised:
             objective = CrossEntropyObjective(set: TrainingSet.labeled(dataset.labels), views: views)
+        case .selflabel:
+            let selfLabel = SelfLabelObjective(views: views, dataset: dataset, network: network, heads: options.heads ?? 1,
+                                               labelUpdates: options.labelUpdates ?? 1, lambda: options.sinkhornLambda ?? 25,
+                                               seed: options.optimizer.seed)
+            if let state {
+                try selfLabel.restore(state.trainingState, source: [Checkpoint.partialPath(of: output), output].first(where: fileExists) ?? output)
+            }
+            let trainer = try Trainer(network: network, objective: selfLabel, settings: options.optimizer, resume: state)
+            selfLabel.totalSteps = trainer.totalSteps
+            return trainer
         }
         return try Trainer(network: network, objective: objective, settings: options.optimizer, resume: state)
     }

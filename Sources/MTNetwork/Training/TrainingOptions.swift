@@ -55,6 +55,9 @@ public enum MetricObjective: String, CaseIterable, Codable, Sendable {
     /// Metric transfer: a classifier trained on the labels of this (another) data set; its penultimate
     /// layer is the embedding.
     case supervised
+    /// Self-labelling (Asano et al. 2020): K clusters on H heads, equipartitioned pseudo-labels by
+    /// Sinkhorn-Knopp inside the training loop; the penultimate layer is the embedding.
+    case selflabel
 
     /// The softmax temperature each objective's paper uses.
     public var defaultTemperature: Double { self == .simclr ? 0.2 : 0.07 }
@@ -76,6 +79,12 @@ public struct MetricOptions: TrainingArguments, Sendable {
     /// NCE normaliser Z: `frozen` after the first batch (the reference) or re-estimated every `batch`.
     public var normalizer: String
     public var augmentation: String
+    /// selflabel: clusters K, heads H, label re-assignments, and the power lambda of the Sinkhorn step
+    /// (nil for the other objectives, so their stored options read as before).
+    public var clusters: Int?
+    public var heads: Int?
+    public var labelUpdates: Int?
+    public var sinkhornLambda: Double?
 
     public init(arch: String, objective: MetricObjective, optimizer: OptimizerSettings, embeddingDim: Int, negatives: Int,
                 temperature: Double, bankMomentum: Double, bankInit: String, normalizer: String, augmentation: String) {
@@ -93,5 +102,5 @@ public struct MetricOptions: TrainingArguments, Sendable {
 
     /// The embedding the metric is used through: the normalised output for instance/simclr, the
     /// penultimate layer for a supervised classifier.
-    public var embeddingLayer: FeatureLayer { objective == .supervised ? .penultimate : .output }
+    public var embeddingLayer: FeatureLayer { objective == .supervised || objective == .selflabel ? .penultimate : .output }
 }

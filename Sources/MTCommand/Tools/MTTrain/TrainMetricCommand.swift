@@ -19,6 +19,7 @@ struct TrainMetricCommand: ToolCommand {
           mt-train metric mnist-train.h5 --arch mnist-cnn --objective simclr --epochs 10 --eval mnist-test.h5 -o metric.h5
           mt-train metric mnist-train.h5 --arch mnist-cnn --objective instance --negatives 0 --epochs 10 -o metric.h5
           mt-train metric mnist-train.h5 --arch mnist-cnn --objective simclr --epochs 20 -o metric.h5 --resume
+          mt-train metric mnist-train.h5 --arch mnist-cnn --objective selflabel --clusters 10 --heads 2 --label-updates 20 -o selflabel.h5
           mt-features extract --model metric.h5 --layer output mnist-train.h5 -o train-metric.h5
         """)
 
@@ -29,7 +30,7 @@ struct TrainMetricCommand: ToolCommand {
     @Option(name: .customLong("eval"), help: "Labelled held-out data set for the per-epoch 200-NN monitor.") var evaluation: String?
     @OptionGroup var resume: ResumeOption
     @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: Architecture
-    @Option(help: "instance, simclr or supervised.") var objective: MetricObjective = .instance
+    @Option(help: "instance, simclr, supervised or selflabel.") var objective: MetricObjective = .instance
     @Option(parsing: .unconditional, help: "Epochs (\(TrainingChecks.epochs)).") var epochs = 10
     @Option(parsing: .unconditional, help: "Mini-batch size (\(TrainingChecks.metricBatchSize); images, simclr feeds 2x as many views).") var batchSize = 128
     @Option(parsing: .unconditional, help: "Base learning rate (\(TrainingChecks.learningRate)).") var lr = 0.03
@@ -48,6 +49,10 @@ struct TrainMetricCommand: ToolCommand {
     @Option(help: "instance: NCE normaliser Z, batch (re-estimated every step) or frozen (after the first step, the reference).")
     var normalizer = "batch"
     @Option(help: "Augmentation: auto, none, digits, natural (auto: digits for 1-channel images up to 32 px).") var augment = "auto"
+    @Option(parsing: .unconditional, help: "selflabel: clusters K of every head (\(TrainingChecks.steps); may differ from the classes).") var clusters = 10
+    @Option(parsing: .unconditional, help: "selflabel: heads H, each its own clustering (\(TrainingChecks.steps)).") var heads = 1
+    @Option(parsing: .unconditional, help: "selflabel: Sinkhorn-Knopp label re-assignments over training, evenly spaced, the first before any step (\(TrainingChecks.steps)).") var labelUpdates = 10
+    @Option(parsing: .unconditional, help: "selflabel: power lambda of the probabilities in the Sinkhorn step (\(TrainingChecks.temperature); the paper's 25).") var sinkhornLambda = 25.0
 
     var optimizer: OptimizerSettings {
         OptimizerSettings(epochs: epochs, batchSize: batchSize, lr: lr, momentum: momentum, weightDecay: weightDecay,
@@ -62,13 +67,20 @@ struct TrainMetricCommand: ToolCommand {
         try TrainingChecks.negatives.check(negatives, "--negatives")
         try TrainingChecks.temperature.check(temperature, "--temperature")
         try TrainingChecks.bankMomentum.check(bankMomentum, "--bank-momentum")
+        try TrainingChecks.steps.check(clusters, "--clusters")
+        try TrainingChecks.steps.check(heads, "--heads")
+        try TrainingChecks.steps.check(labelUpdates, "--label-updates")
+        try TrainingChecks.temperature.check(sinkhornLambda, "--sinkhorn-lambda")
     }
 
     func execute() throws {
-        let options = MetricOptions(
+        var options = MetricOptions(
             arch: arch.rawValue, objective: objective, optimizer: optimizer,
             embeddingDim: embeddingDim, negatives: negatives, temperature: temperature ?? objective.defaultTemperature,
             bankMomentum: bankMomentum, bankInit: bankInit, normalizer: normalizer, augmentation: augment)
+        if objective == .selflabel {
+            (options.clusters, options.heads, options.labelUpdates, options.sinkhornLambda) = (clusters, heads, labelUpdates, sinkhornLambda)
+        }
         try MetricRun.run(dataset: dataset, evaluation: evaluation, output: output.output, resume: resume.resume, options: options)
     }
 }
