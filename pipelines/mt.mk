@@ -13,8 +13,8 @@ THREADS          ?=
 MT_FLAGS         ?= -q $(if $(THREADS),--threads $(THREADS))#   never change an artifact: not recorded
 
 # --- stage variables ------------------------------------------------------------------------------
-METRIC           ?= pca#            pixels | pca | simclr | instance | imported:FILE.h5 | model:CHECKPOINT.h5
-METRIC_EPOCHS    ?= 10#             simclr / instance: epochs of mt-train metric (ARCH's network)
+METRIC           ?= pca#            pixels | pca | simclr | instance | selflabel | imported:FILE.h5 | model:CHECKPOINT.h5
+METRIC_EPOCHS    ?= 10#             simclr / instance / selflabel: epochs of mt-train metric (ARCH's network)
 METRIC_FLAGS     ?=
 PCA_DIM          ?= 50
 PCA_WHITEN       ?= no#             yes | no
@@ -60,7 +60,7 @@ CHECKPOINT   = $(patsubst model:%,%,$(METRIC))
 METRIC_TAG  := $(strip $(if $(filter pca,$(METRIC)),pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w),\
                   $(if $(filter imported:%,$(METRIC)),imported-$(basename $(notdir $(IMPORTED))),\
                   $(if $(filter model:%,$(METRIC)),model-$(basename $(notdir $(CHECKPOINT))),\
-                  $(if $(filter simclr instance,$(METRIC)),$(METRIC)-$(ARCH)-e$(METRIC_EPOCHS),$(METRIC))))))
+                  $(if $(filter simclr instance selflabel,$(METRIC)),$(METRIC)-$(ARCH)-e$(METRIC_EPOCHS),$(METRIC))))))
 MDIR        := $(ROOT)/$(METRIC_TAG)
 TRAIN_FEATURES := $(MDIR)/features-train.h5
 TEST_FEATURES  := $(MDIR)/features-test.h5
@@ -171,7 +171,7 @@ $(PCA_DIR)/features-test.h5: CMD = mt-features extract $(DATA)/test.h5 --model p
 $(PCA_DIR)/features-test.h5: $(DATA)/test.h5 $(PCA_DIR)/features-train.h5 $(recorded)
 	$(run)
 
-ifneq ($(filter simclr instance,$(METRIC)),)
+ifneq ($(filter simclr instance selflabel,$(METRIC)),)
 # A metric learned without labels. mt-train keeps its epochs in metric.partial.h5, so an interrupted run
 # resumes where it stopped when make is run again; metric.h5 appears only when all epochs are done.
 # The finetuned classifier starts from this network.
@@ -185,7 +185,7 @@ $(CHECKPOINT): $(DATA)/train.h5 $(recorded)
 	$(train)
 endif
 
-ifneq ($(filter model:%,$(METRIC))$(filter simclr instance,$(METRIC)),)
+ifneq ($(filter model:%,$(METRIC))$(filter simclr instance selflabel,$(METRIC)),)
 # A trained network (mt-train, or a PyTorch model converted with tools/torch2h5.py) embeds the images.
 $(ROOT)/$(METRIC_TAG)/features-%.h5: CMD = mt-features extract $(DATA)/$*.h5 --model $(CHECKPOINT)
 $(ROOT)/$(METRIC_TAG)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT) $(recorded)
@@ -288,8 +288,8 @@ $(ORACLE_DIR)/model.h5: $(DATA)/train.h5 $(recorded)
 # metric -> propagation -> selection -> semi-supervised training), inside the selection's directory.
 SSL_TAG       := $(SSL)-$(ARCH)-i$(SSL_ITERATIONS)$(if $(filter metric,$(SSL_INIT)),-from-metric)
 SSL_DIR       := $(if $(filter propagated,$(SSL_LABELS)),$(SDIR)/ssl-$(SSL_TAG),$(if $(filter metric,$(SSL_INIT)),$(MDIR),$(ROOT))/ssl/$(SPLIT_TAG)/$(SSL_TAG))
-SSL_START     := $(if $(filter metric,$(SSL_INIT)),$(if $(filter model:% simclr instance,$(METRIC)),$(CHECKPOINT),\
-                   $(error SSL_INIT=metric needs METRIC=simclr, instance or model:FILE, found METRIC=$(METRIC))))
+SSL_START     := $(if $(filter metric,$(SSL_INIT)),$(if $(filter model:% simclr instance selflabel,$(METRIC)),$(CHECKPOINT),\
+                   $(error SSL_INIT=metric needs METRIC=simclr, instance, selflabel or model:FILE, found METRIC=$(METRIC))))
 ifneq ($(filter ssl,$(MAKECMDGOALS)),)
 ifeq ($(SSL),)
 $(error the ssl target needs SSL, a method of mt-train ssl (e.g. SSL=fixmatch))
