@@ -68,4 +68,17 @@ grep -qF "| $name |" "$results" || measure "$name" "$out/$name.h5" "$(train "$na
 if [ -f "$ssl/simclr-e2.h5" ] && ! grep -qF "| simclr-e2 |" "$results"; then
     measure simclr-e2 "$ssl/simclr-e2.h5" "(bench/ssl.sh's)" no
 fi
+# Self-labelling as the metric of metric transfer (pipelines/mnist.mk, METRIC=model:...): ncut pseudo-labels
+# and a classifier finetuned from the self-label network, at PIPELINE_LABELS per class.
+PIPELINE_LABELS=${PIPELINE_LABELS-1 10}
+model="$out/selflabel-k10-h$SL_HEADS-u$SL_UPDATES-e$SL_EPOCHS.h5"
+for labels in $PIPELINE_LABELS; do
+    grep -qF "| pipeline, $labels per class |" "$results" && continue
+    make -s -f "$root/pipelines/mnist.mk" MT_BIN="$bin" OUT="$out/pipeline" MNIST_DIR="$MNIST_DIR" THREADS="$THREADS" \
+        METRIC="model:$model" LABELS_PER_CLASS="$labels" ITERATIONS=1000 evaluate >/dev/null
+    run="$out/pipeline/mnist/model-$(basename "$model" .h5)/ncut-k20-n200/n$labels-s0"
+    printf '| pipeline, %s per class | ncut pseudo-labels %.2f %% | finetuned (1000 steps) %.2f %% |\n' "$labels" \
+        "$(awk -v v="$(scalar "$run/pseudo-metrics.json" accuracy)" 'BEGIN { print 100 * v }')" \
+        "$(awk -v v="$(scalar "$run/select-ratio0.5-confidence/mnist-cnn-i1000/test-metrics.json" accuracy)" 'BEGIN { print 100 * v }')" | tee -a "$results"
+done
 echo "wrote $results"
