@@ -178,6 +178,21 @@ struct SemiSupervisedLossTests {
         #expect(abs(soft.loss - hard.loss) < 1e-9 && zip(soft.gradient.data, hard.gradient.data).allSatisfy { abs($0 - $1) < 1e-7 })
     }
 
+    /// MixMatch's pieces: sharpening (by hand: (0.6, 0.4) at T = 0.5 is (0.36, 0.16) / 0.52) and the Beta draws
+    /// of its mixup (mean 1/2 and variance 1 / (4 (2 alpha + 1)) for Beta(alpha, alpha)).
+    @Test func mixMatchSharpensAndDrawsBeta() {
+        let q = MixMatchObjective.sharpen([0.6, 0.4, 0.5, 0.5], classes: 2, temperature: 0.5)
+        #expect(abs(q[0] - 0.36 / 0.52) < 1e-12 && abs(q[1] - 0.16 / 0.52) < 1e-12 && q[2] == 0.5 && q[3] == 0.5)
+        for alpha in [0.75, 2.0] {
+            var rng = SeededGenerator(seed: 8)
+            let draws = (0..<40_000).map { _ in MixMatchObjective.beta(alpha, using: &rng) }
+            let mean = draws.reduce(0, +) / Double(draws.count)
+            let variance = draws.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(draws.count)
+            #expect(draws.allSatisfy { $0 >= 0 && $0 <= 1 })
+            #expect(abs(mean - 0.5) < 0.01 && abs(variance - 1 / (4 * (2 * alpha + 1))) < 0.005, "Beta(\(alpha)): mean \(mean), variance \(variance)")
+        }
+    }
+
     @Test func weightAverageWarmsUpAndAveragesWeightsAndStatistics() {
         let student = Network(.mnistCNN, inputChannels: 1, outputDimension: 3)
         student.initialize(seed: 1)

@@ -38,7 +38,8 @@ struct TrainSSLCommand: ToolCommand {
     @Option(parsing: .unconditional, help: "Weight lambda of the unlabelled term (\(SSLChecks.weight); default: the method's).") var unlabeledWeight: Double?
     @Option(parsing: .unconditional, help: "Fraction of training over which lambda ramps up as exp(-5 (1 - t)^2) (\(SSLChecks.fraction); default: the method's).") var rampUp: Double?
     @Option(parsing: .unconditional, help: "Confidence threshold of the mask (\(SSLChecks.fraction); default: the method's, FlexMatch's base threshold).") var threshold: Double?
-    @Option(parsing: .unconditional, help: "UDA: sharpening temperature of the targets (\(TrainingChecks.temperature)).") var sharpening = 0.4
+    @Option(parsing: .unconditional, help: "UDA, MixMatch: sharpening temperature of the targets (\(TrainingChecks.temperature); default: 0.4 UDA, 0.5 MixMatch).") var sharpening: Double?
+    @Option(parsing: .unconditional, help: "MixMatch: alpha of the mixup's Beta(alpha, alpha) (\(SSLChecks.positive)).") var mixupAlpha = 0.75
     @Option(help: "UDA: training-signal annealing, none, linear, log or exp.") var tsa: AnnealingSchedule = .none
     @Flag(inversion: .prefixedNo, help: "FlexMatch: threshold warm-up (never-predicted images count in the normalisation).") var thresholdWarmup = true
     @Option(parsing: .unconditional, help: "DebiasMatch: tau of the debiasing and the adaptive margin (\(SSLChecks.positive)).") var debiasTau = 0.5
@@ -68,6 +69,7 @@ struct TrainSSLCommand: ToolCommand {
         try SSLChecks.fraction.check(rampUp, "--ramp-up")
         try SSLChecks.fraction.check(threshold, "--threshold")
         try TrainingChecks.temperature.check(sharpening, "--sharpening")
+        try SSLChecks.positive.check(mixupAlpha, "--mixup-alpha")
         try SSLChecks.positive.check(debiasTau, "--debias-tau")
         try SSLChecks.momentum.check(debiasMomentum, "--debias-momentum")
         try SSLChecks.decay.check(emaDecay, "--ema-decay")
@@ -79,7 +81,7 @@ struct TrainSSLCommand: ToolCommand {
         try TrainingChecks.temperature.check(contrastTemperature, "--contrast-temperature")
         try SSLChecks.decay.check(keyMomentum, "--key-momentum")
         try TrainingChecks.steps.check(projectionDim, "--projection-dim")
-        if method.hasOwnObjective, let emaDecay, emaDecay > 0 {
+        if method == .dst || method == .selfTuning, let emaDecay, emaDecay > 0 {
             throw ValidationError("--ema-decay: \(method.rawValue) evaluates and saves the network it trains (no weight average)")
         }
         if method == .meanTeacher, emaDecay == 0 { throw ValidationError("--ema-decay: the mean teacher is the weight average; it must be > 0") }
@@ -89,9 +91,10 @@ struct TrainSSLCommand: ToolCommand {
         var options = SemiSupervisedOptions(
             arch: start.arch.rawValue, method: method, optimizer: optimizer, epochSteps: epochSteps, unlabeledRatio: mu ?? method.defaultRatio,
             weight: unlabeledWeight ?? method.defaultWeight, rampUp: rampUp ?? method.defaultRampUp,
-            threshold: threshold ?? method.defaultThreshold, sharpening: sharpening, tsa: tsa, thresholdWarmup: thresholdWarmup,
+            threshold: threshold ?? method.defaultThreshold, sharpening: sharpening ?? method.defaultSharpening, tsa: tsa, thresholdWarmup: thresholdWarmup,
             debiasTau: debiasTau, debiasMomentum: debiasMomentum, averageDecay: emaDecay ?? method.defaultAverageDecay,
             augmentation: augment?.rawValue ?? "auto")
+        options.mixupAlpha = mixupAlpha
         options.dstEta = dstEta
         options.dstEtaPrime = dstEtaPrime
         options.strongLabeledWeight = strongLabeledWeight

@@ -133,11 +133,16 @@ public final class SemiSupervisedObjective: SemiSupervisedTraining {
     /// With a weight average the checkpoint's network is the average (what is evaluated and embedded)
     /// and the student's weights go to `training/student.<key>`; the method adds its own state.
     public func save(into checkpoint: inout Checkpoint) {
-        if let average {
-            for (key, parameter) in checkpoint.network.namedParameters() { checkpoint.trainingState["student." + key] = parameter.value }
-            checkpoint.network = average.network.copy()
-        }
+        Self.saveAverage(average, into: &checkpoint)
         method.saveState(into: &checkpoint.trainingState)
+    }
+
+    /// With a weight average, the checkpoint's network becomes the average and the student's weights go to
+    /// `training/student.<key>` (what `restoreStudent` reads back).
+    static func saveAverage(_ average: WeightAverage?, into checkpoint: inout Checkpoint) {
+        guard let average else { return }
+        for (key, parameter) in checkpoint.network.namedParameters() { checkpoint.trainingState["student." + key] = parameter.value }
+        checkpoint.network = average.network.copy()
     }
 
     /// The student and the average of a checkpoint written by `save(into:)`: (student, average network).
