@@ -186,3 +186,25 @@ private func handMade(weights: [Float]? = nil) -> PseudoLabels {
         #expect(try Selection.read(directory + "/s.h5") == selection)
     }
 }
+
+/// The class-size check every propagation prints: a class predicted far more (or less) often than the
+/// labels' share is named; shares within 0.7 and 1.3 of it are not.
+@Suite struct ClassSizeDiagnosticsTests {
+    func pseudo(_ predicted: [Int32]) -> PseudoLabels {
+        let labels: [Int32] = [0, 1, 2] + predicted
+        return PseudoLabels(probs: labels.flatMap { l in (0..<3).map { $0 == Int(l) ? Float(1) : 0 } }, labels: labels,
+                            confidence: [Float](repeating: 1, count: labels.count), count: labels.count, classCount: 3,
+                            labeled: [0, 1, 2], labeledLabels: [0, 1, 2], method: "test")
+    }
+
+    @Test func warnsAboutAClassThatTakesAnothersSamples() {
+        let skewed = pseudo([Int32](repeating: 0, count: 50) + [Int32](repeating: 1, count: 35) + [Int32](repeating: 2, count: 15))
+        let diagnostics = skewed.classSizeDiagnostics()
+        #expect(diagnostics.notes.first?.contains("0: 50.0% (33.3%)") == true, "\(diagnostics.notes)")
+        #expect(diagnostics.warnings.count == 2, "\(diagnostics.warnings)")
+        #expect(diagnostics.warnings.contains { $0.hasPrefix("class 0 holds 50.0%") && $0.contains("near another class") })
+        #expect(diagnostics.warnings.contains { $0.hasPrefix("class 2 holds 15.0%") && $0.contains("atypical") })
+        let even = pseudo([Int32](repeating: 0, count: 36) + [Int32](repeating: 1, count: 33) + [Int32](repeating: 2, count: 31))
+        #expect(even.classSizeDiagnostics().warnings.isEmpty)
+    }
+}

@@ -93,7 +93,9 @@ public struct PseudoLabelMetrics: Sendable, Equatable {
 
 extension PseudoLabelMetrics {
     /// The report form: scalars `evaluated`, `accuracy`, `auc`, `accuracy_at_P` for each coverage P;
-    /// per class `precision`, `recall`, `support`; curves `accuracy_coverage` and `confidence`.
+    /// per class `precision`, `recall`, `support` and `predicted` (how many were predicted as the class:
+    /// against `support`, the class sizes a bad draw of the labels distorts); curves `accuracy_coverage` and
+    /// `confidence`.
     public func run(name: String, source: String, kind: String, classNames: [String]) -> MetricsRun {
         precondition(classNames.count == classCount)
         var scalars: [MetricsRun.Scalar] = [.init("evaluated", Double(evaluated)), .init("accuracy", accuracy), .init("auc", auc)]
@@ -101,8 +103,10 @@ extension PseudoLabelMetrics {
         let classes = 0..<classCount
         return MetricsRun(name: name, source: source, kind: kind, scalars: scalars, classNames: classNames,
                           confusion: confusion.counts,
-                          perClass: [.init("precision", classes.map(precision)), .init("recall", classes.map(recall)),
-                                     .init("support", classes.map { Double(support($0)) })],
+                          // Alphabetical, the order the metrics file gives them back in.
+                          perClass: [.init("precision", classes.map(precision)),
+                                     .init("predicted", classes.map { Double(confusion.predictedCount($0)) }),
+                                     .init("recall", classes.map(recall)), .init("support", classes.map { Double(support($0)) })],
                           curves: [.init("accuracy_coverage", curve), .init("confidence", curveConfidence)])
     }
 }

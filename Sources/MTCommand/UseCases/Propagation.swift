@@ -32,6 +32,7 @@ extension KNNVoting {
         }
         let result = try propagate(rows, split: labeled, k: k, temperature: temperature, memoryBudget: memoryBudget)
         Console.report(result.diagnostics)
+        Console.report(result.labels.classSizeDiagnostics())
         try result.labels.write(output, inputs: [features, split])
         Console.note("wrote \(output): pseudo-labels for \(result.labels.count) samples from \(labeled.labeled.count) labels")
     }
@@ -47,6 +48,7 @@ extension LabelSpreading {
         if !result.converged {
             Console.warn("label spreading did not converge in \(iterations) iterations (tolerance \(tolerance)); raise --iterations")
         }
+        Console.report(result.labels.classSizeDiagnostics())
         try result.labels.write(output, inputs: [graph, split])
         Console.note("wrote \(output): pseudo-labels for \(knn.count) samples after \(result.iterations) iterations")
     }
@@ -66,7 +68,9 @@ extension NormalizedCut {
     static func runPropagate(eigen: String, split: String, options: PropagateOptions, output: String) throws {
         let pairs = try GraphEigenpairs.read(eigen)
         let labeled = try Split.read(split, sampleCount: pairs.count)
-        try propagate(pairs, split: labeled, splitPath: split, options: options).write(output, inputs: [eigen, split])
+        let pseudo = try propagate(pairs, split: labeled, splitPath: split, options: options)
+        Console.report(pseudo.classSizeDiagnostics())
+        try pseudo.write(output, inputs: [eigen, split])
         Console.note("wrote \(output)")
     }
 }

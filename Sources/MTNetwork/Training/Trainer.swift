@@ -61,6 +61,17 @@ extension TrainingObjective {
     public func afterOptimizerStep(_ network: Network, step: Int) {}
 }
 
+/// Sets auxiliary parameters from a checkpoint's `/training/<key>` entries, refusing a missing or
+/// wrongly sized one.
+func restoreAuxiliary(_ parameters: [(String, Parameter)], from state: [String: [Float]], source: String) throws {
+    for (key, parameter) in parameters {
+        guard let values = state[key], values.count == parameter.value.count else {
+            throw MTError.badInput(source, "/training/" + key, "expected float32 [\(parameter.value.count)] (the method's own parameters)")
+        }
+        parameter.value = values
+    }
+}
+
 public struct StepOutcome: Sendable {
     public var loss: Double
     /// Correct top-1 predictions in the batch, when the objective classifies.

@@ -194,14 +194,3 @@ public final class DebiasedSelfTrainingObjective: SemiSupervisedTraining {
         try restoreAuxiliary(auxiliaryParameters, from: state, source: source)
     }
 }
-
-/// Sets auxiliary parameters from a checkpoint's `/training/<key>` entries, refusing a missing or
-/// wrongly sized one.
-func restoreAuxiliary(_ parameters: [(String, Parameter)], from state: [String: [Float]], source: String) throws {
-    for (key, parameter) in parameters {
-        guard let values = state[key], values.count == parameter.value.count else {
-            throw MTError.badInput(source, "/training/" + key, "expected float32 [\(parameter.value.count)] (the method's own parameters)")
-        }
-        parameter.value = values
-    }
-}
