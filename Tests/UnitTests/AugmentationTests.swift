@@ -59,3 +59,19 @@ struct AugmentationTests {
         #expect(offsets.count >= 5, "offsets seen: \(offsets)")
     }
 }
+
+/// The test-time views of `mt-train predict`, by hand on a 3 x 3 image: the mirror image, and the 2-pixel
+/// shifts with the vacated border set to the normalised black.
+@Suite struct TestTimeAugmentationTests {
+    @Test func viewsAreTheMirrorAndTheShifts() {
+        let image = Tensor(shape: [1, 1, 3, 3], data: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(TestTimeAugmentation.flip.view(1, of: image, black: [-1]).data == [3, 2, 1, 6, 5, 4, 9, 8, 7])
+        #expect(TestTimeAugmentation.flip.view(0, of: image, black: [-1]).data == image.data)
+        // View 1 moves the content up by 2 rows, view 4 right by 2 columns.
+        #expect(TestTimeAugmentation.shift.view(1, of: image, black: [-1]).data == [7, 8, 9, -1, -1, -1, -1, -1, -1])
+        #expect(TestTimeAugmentation.shift.view(2, of: image, black: [-1]).data == [-1, -1, -1, -1, -1, -1, 1, 2, 3])
+        #expect(TestTimeAugmentation.shift.view(3, of: image, black: [-1]).data == [3, -1, -1, 6, -1, -1, 9, -1, -1])
+        #expect(TestTimeAugmentation.shift.view(4, of: image, black: [-1]).data == [-1, -1, 1, -1, -1, 4, -1, -1, 7])
+        #expect(TestTimeAugmentation.shift.viewCount == 5 && TestTimeAugmentation.none.viewCount == 1)
+    }
+}
