@@ -6,6 +6,17 @@
 # Call bench_setup PYTHON_PACKAGES... once, before using $py or $bin.
 root=$(cd "$(dirname "$0")/.." && pwd)
 
+# selection_precision SELECTION TRUTH: count and precision (%) of a selection's pseudo-labelled entries
+# (the labelled ones left out) against the truth file's labels; needs bench_setup's $py (h5py, numpy).
+selection_precision() {
+    "$py" - "$1" "$2" <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1]) as s, h5py.File(sys.argv[2]) as d:
+    n = int(s.attrs["num_labeled"]); idx = s["index"][n:]; lab = s["labels"][n:]
+    print(len(idx), "%.2f" % (100 * np.mean(d["labels"][:][idx] == lab)) if len(idx) else "nan")
+PY
+}
+
 bench_setup() {
     venv=${MT_VENV:-$root/.venv-bench}
     imports=$(printf '%s\n' "$@" | sed 's/==.*//; s/^faiss-cpu$/faiss/; s/^scikit-learn$/sklearn/' | paste -sd, -)

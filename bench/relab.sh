@@ -30,16 +30,7 @@ done
 results="$out/results.md"
 [ -f "$results" ] || printf '| labels/class | seed | pool/class | selection | pool size | precision | test accuracy |\n| ---: | ---: | ---: | --- | ---: | ---: | ---: |\n' >"$results"
 
-# precision SELECTION: accuracy of the selection's pseudo-labels on its unlabelled entries, and their count.
-precision() {
-    "$py" - "$1" "$ssl/train.h5" <<'PY'
-import sys, h5py, numpy as np
-with h5py.File(sys.argv[1]) as s, h5py.File(sys.argv[2]) as d:
-    n = int(s.attrs["num_labeled"]); idx = s["index"][n:]; lab = s["labels"][n:]
-    truth = d["labels"][:]
-    print(len(idx), "%.2f" % (100 * np.mean(truth[idx] == lab)) if len(idx) else "nan")
-PY
-}
+precision() { selection_precision "$1" "$ssl/train.h5"; }
 
 for seed in $SEEDS; do
     for labels in $LABELS; do

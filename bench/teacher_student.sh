@@ -36,14 +36,7 @@ accuracy() {
     [ -f "$1.json" ] || "$bin/mt-eval" model "$1" "$ssl/test.h5" "${flags[@]}" --json "$1.json" >/dev/null
     "$py" -c "import json,sys; print('%.2f %%' % (100 * json.load(open(sys.argv[1]))['runs'][0]['scalars']['accuracy']))" "$1.json"
 }
-precision() {
-    "$py" - "$1" "$ssl/train.h5" <<'PY'
-import sys, h5py, numpy as np
-with h5py.File(sys.argv[1]) as s, h5py.File(sys.argv[2]) as d:
-    n = int(s.attrs["num_labeled"]); idx = s["index"][n:]; lab = s["labels"][n:]
-    print("%.2f %%" % (100 * np.mean(d["labels"][:][idx] == lab)))
-PY
-}
+precision() { read -r _ value < <(selection_precision "$1" "$ssl/train.h5"); echo "$value %"; }
 
 for seed in $SEEDS; do
     for labels in $LABELS; do

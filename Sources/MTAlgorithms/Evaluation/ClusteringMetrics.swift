@@ -23,6 +23,8 @@ public struct ClusteringMetrics: Sendable, Equatable {
     public var hungarianAccuracy: Double
     /// The class each cluster is matched to by the Hungarian mapping (-1: unmatched).
     public var mapping: [Int]
+    /// The contingency table: table[k][c] samples of class c in cluster k.
+    public var table: [[Int]]
 
     /// - Parameters: assignments in 0..<clusters per sample; truth in 0..<classes, or < 0 (unknown: left out).
     public init(assignments: [Int32], truth: [Int32], clusters: Int, classes: Int) {
@@ -56,6 +58,7 @@ public struct ClusteringMetrics: Sendable, Equatable {
         let maximum = (a + b) / 2
         ari = n == 0 ? .nan : (maximum == expected ? 1 : (index - expected) / (maximum - expected))
         purity = n == 0 ? .nan : Double(table.reduce(0) { $0 + ($1.max() ?? 0) }) / Double(n)
+        self.table = table
         mapping = Self.hungarian(table, classes: classes)
         var matched = 0
         for (k, c) in mapping.enumerated() where c >= 0 { matched += table[k][c] }

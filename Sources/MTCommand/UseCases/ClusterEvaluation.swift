@@ -23,34 +23,29 @@ public struct ClusterEvaluation {
     }
 
     public func run() throws -> String {
-        if !names.isEmpty, names.count != inputs.count {
-            throw MTError.usage("--name given \(names.count) times for \(inputs.count) inputs; give one per input or none")
-        }
-        try OutputPath.check(outputs: [json, output].compactMap { $0 }, inputs: inputs + [truth])
-        if let plotDirectory { try PseudoEvaluation.checkParent(of: plotDirectory) }
+        let runNames = try PseudoEvaluation.checkReport(inputs: inputs, names: names, truth: truth, json: json, output: output,
+                                                        plotDirectory: plotDirectory)
         let truth = try TruthLabels.read(self.truth)
         var runs: [MetricsRun] = []
-        for (input, name) in zip(inputs, PseudoEvaluation.uniqueNames(names.isEmpty ? inputs.map(PseudoEvaluation.defaultName) : names)) {
+        for (input, name) in zip(inputs, runNames) {
             let assignments = try PseudoLabels.read(input)
             try PseudoEvaluation.checkCount(input, assignments.count, truth.labels.count)
             let classNames = PseudoEvaluation.classNames(0, truth)
             let metrics = ClusteringMetrics(assignments: assignments.labels, truth: truth.labels, clusters: assignments.classCount,
                                             classes: classNames.count)
             if metrics.evaluated == 0 { Console.warn("\(input): no sample with a known true label to evaluate") }
-            runs.append(Self.run(metrics, assignments: assignments.labels, truth: truth.labels, name: name, source: input, classNames: classNames))
+            runs.append(Self.run(metrics, name: name, source: input, classNames: classNames))
         }
         return try MetricsReport.deliver(runs, json: json, output: output, inputs: inputs + [self.truth], plotDirectory: plotDirectory)
     }
 
     /// The metrics as a run: the confusion of the true classes against the clusters' mapped classes (the
     /// Hungarian mapping; clusters it leaves unmatched go to their majority class).
-    static func run(_ metrics: ClusteringMetrics, assignments: [Int32], truth: [Int32], name: String, source: String, classNames: [String]) -> MetricsRun {
+    static func run(_ metrics: ClusteringMetrics, name: String, source: String, classNames: [String]) -> MetricsRun {
         let c = classNames.count
-        var majority = [[Int]](repeating: [Int](repeating: 0, count: c), count: metrics.clusters)
-        for (cluster, label) in zip(assignments, truth) where label >= 0 { majority[Int(cluster)][Int(label)] += 1 }
-        let mapped = metrics.mapping.enumerated().map { k, m in m >= 0 ? m : Argmax.of(majority[k]) }
+        let mapped = metrics.mapping.enumerated().map { k, m in m >= 0 ? m : Argmax.of(metrics.table[k]) }
         var confusion = [Int](repeating: 0, count: c * c)
-        for (cluster, label) in zip(assignments, truth) where label >= 0 { confusion[Int(label) * c + mapped[Int(cluster)]] += 1 }
+        for k in 0..<metrics.clusters { for label in 0..<c { confusion[label * c + mapped[k]] += metrics.table[k][label] } }
         let support = (0..<c).map { row in Double((0..<c).reduce(0) { $0 + confusion[row * c + $1] }) }
         let recall = (0..<c).map { support[$0] > 0 ? Double(confusion[$0 * c + $0]) / support[$0] : .nan }
         return MetricsRun(name: name, source: source, kind: "clusters",

@@ -29,16 +29,8 @@ public struct PseudoEvaluation {
 
     /// Computes every run, writes the requested outputs, and returns the text report for stdout.
     public func run() throws -> String {
-        if !names.isEmpty, names.count != inputs.count {
-            throw MTError.usage("--name given \(names.count) times for \(inputs.count) inputs; give one per input or none")
-        }
-        try OutputPath.check(outputs: [json, output].compactMap { $0 }, inputs: inputs + [truth])
-        if let plotDirectory {
-            try Self.checkParent(of: plotDirectory)
-            if fileExists(plotDirectory) { throw MTError.badInput(plotDirectory, nil, "is a file, expected a directory for --plot") }
-        }
+        let runNames = try Self.checkReport(inputs: inputs, names: names, truth: truth, json: json, output: output, plotDirectory: plotDirectory)
         let truth = try TruthLabels.read(self.truth)
-        let runNames = Self.uniqueNames(names.isEmpty ? inputs.map(Self.defaultName) : names)
         var runs: [MetricsRun] = []
         for (input, name) in zip(inputs, runNames) {
             runs.append(try evaluate(input, name: name, truth: truth))
@@ -104,6 +96,21 @@ public struct PseudoEvaluation {
     static func percent(_ value: Double?) -> String {
         guard let value, !value.isNaN else { return "-" }
         return String(format: "%.2f%%", 100 * value)
+    }
+
+    /// The checks every evaluation of files against a truth file makes before reading them — one `--name`
+    /// per input or none, outputs that are no input, a usable `--plot` directory — and the run names.
+    static func checkReport(inputs: [String], names: [String], truth: String, json: String?, output: String?,
+                            plotDirectory: String?) throws -> [String] {
+        if !names.isEmpty, names.count != inputs.count {
+            throw MTError.usage("--name given \(names.count) times for \(inputs.count) inputs; give one per input or none")
+        }
+        try OutputPath.check(outputs: [json, output].compactMap { $0 }, inputs: inputs + [truth])
+        if let plotDirectory {
+            try checkParent(of: plotDirectory)
+            if fileExists(plotDirectory) { throw MTError.badInput(plotDirectory, nil, "is a file, expected a directory for --plot") }
+        }
+        return uniqueNames(names.isEmpty ? inputs.map(defaultName) : names)
     }
 
     static func classNames(_ classes: Int, _ truth: TruthLabels) -> [String] {
