@@ -17,6 +17,21 @@ with h5py.File(sys.argv[1]) as s, h5py.File(sys.argv[2]) as d:
 PY
 }
 
+# mnist_metric_artifacts DIR EPOCHS: the MNIST data, the SimCLR metric (mnist-cnn, EPOCHS epochs, no labels),
+# its embedding, k=20 graph and 200 eigenpairs in DIR (train.h5 test.h5 simclr-eEPOCHS.h5 features.h5 graph.h5
+# eigen.h5), each made only when missing; shared by the benchmarks that start from the metric. Needs $bin,
+# $MNIST_DIR and the array flags.
+mnist_metric_artifacts() {
+    local dir=$1 epochs=$2
+    mkdir -p "$dir"
+    [ -f "$dir/train.h5" ] || "$bin/mt-features" import mnist "$MNIST_DIR" --split train "${flags[@]}" -o "$dir/train.h5"
+    [ -f "$dir/test.h5" ] || "$bin/mt-features" import mnist "$MNIST_DIR" --split test "${flags[@]}" -o "$dir/test.h5"
+    [ -f "$dir/simclr-e$epochs.h5" ] || "$bin/mt-train" metric "$dir/train.h5" --arch mnist-cnn --objective simclr --epochs "$epochs" "${flags[@]}" -o "$dir/simclr-e$epochs.h5"
+    [ -f "$dir/features.h5" ] || "$bin/mt-features" extract "$dir/train.h5" --model "$dir/simclr-e$epochs.h5" "${flags[@]}" -o "$dir/features.h5"
+    [ -f "$dir/graph.h5" ] || "$bin/mt-knn" graph "$dir/features.h5" -k 20 "${flags[@]}" -o "$dir/graph.h5"
+    [ -f "$dir/eigen.h5" ] || "$bin/mt-ncut" eigen "$dir/graph.h5" -n 200 "${flags[@]}" -o "$dir/eigen.h5"
+}
+
 bench_setup() {
     venv=${MT_VENV:-$root/.venv-bench}
     imports=$(printf '%s\n' "$@" | sed 's/==.*//; s/^faiss-cpu$/faiss/; s/^scikit-learn$/sklearn/' | paste -sd, -)

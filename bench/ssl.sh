@@ -55,15 +55,12 @@ run() {
 }
 
 metric="$out/simclr-e$METRIC_EPOCHS.h5"
-if [ "$CHAIN" = yes ] || [ "$INIT" != scratch ]; then
-    # The metric (SimCLR, no labels): the chain's start and INIT=metric's.
-    [ -f "$metric" ] || "$bin/mt-train" metric "$out/train.h5" --arch mnist-cnn --objective simclr --epochs "$METRIC_EPOCHS" "${flags[@]}" -o "$metric"
-fi
 if [ "$CHAIN" = yes ]; then
-    # Its embedding, graph and eigenpairs: shared by every seed.
-    [ -f "$out/features.h5" ] || "$bin/mt-features" extract "$out/train.h5" --model "$metric" "${flags[@]}" -o "$out/features.h5"
-    [ -f "$out/graph.h5" ] || "$bin/mt-knn" graph "$out/features.h5" -k 20 "${flags[@]}" -o "$out/graph.h5"
-    [ -f "$out/eigen.h5" ] || "$bin/mt-ncut" eigen "$out/graph.h5" -n 200 "${flags[@]}" -o "$out/eigen.h5"
+    # The metric (SimCLR, no labels), its embedding, graph and eigenpairs: shared by every seed.
+    mnist_metric_artifacts "$out" "$METRIC_EPOCHS"
+elif [ "$INIT" != scratch ]; then
+    # The metric alone: INIT=metric's start.
+    [ -f "$metric" ] || "$bin/mt-train" metric "$out/train.h5" --arch mnist-cnn --objective simclr --epochs "$METRIC_EPOCHS" "${flags[@]}" -o "$metric"
 fi
 
 if [ "$ORACLE" = yes ]; then

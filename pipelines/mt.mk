@@ -25,6 +25,8 @@ PROPAGATION      ?= ncut#           knn | spread | ncut
 VOTERS           ?=#                knn: voters per sample (mt-knn propagate -k; unset: min(#labelled, 200))
 TEMPERATURE      ?=#                knn, ncut: temperature of the weights (unset: the tool's default)
 ALPHA            ?=#                spread: weight of the graph; ncut: the bias alpha (unset: the tool's default)
+PRIOR            ?=#                uniform | labeled | FILE: class marginals the propagation balances to (--prior; unset: none)
+PRIOR_LAMBDA     ?=#                its Sinkhorn power (--prior-lambda; unset: the tool's default)
 PROPAGATE_FLAGS  ?=#                any other option of the propagation tool
 LABELS_PER_CLASS ?= 10
 SEED             ?= 0
@@ -68,7 +70,9 @@ GRAPH       := $(MDIR)/graph-k$(K).h5
 EIGEN       := $(MDIR)/eigen-k$(K)-n$(EIGENPAIRS).h5
 SPLIT_TAG   := n$(LABELS_PER_CLASS)-s$(SEED)
 SPLIT       := $(ROOT)/splits/split-$(SPLIT_TAG).h5
-PROP_TAG    := $(if $(filter knn,$(PROPAGATION)),knn,$(if $(filter spread,$(PROPAGATION)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))
+PRIOR_FILE  := $(filter-out uniform labeled,$(PRIOR))
+PRIOR_TAG   := $(if $(PRIOR),-prior-$(if $(PRIOR_FILE),$(basename $(notdir $(PRIOR_FILE))),$(PRIOR))$(if $(PRIOR_LAMBDA),-l$(PRIOR_LAMBDA)))
+PROP_TAG    := $(if $(filter knn,$(PROPAGATION)),knn,$(if $(filter spread,$(PROPAGATION)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))$(PRIOR_TAG)
 PDIR        := $(MDIR)/$(PROP_TAG)/$(SPLIT_TAG)
 PSEUDO      := $(PDIR)/pseudo.h5
 PSEUDO_EVAL := $(PDIR)/pseudo-metrics.json
@@ -108,7 +112,8 @@ $(foreach round,$(wordlist 2,$(ROUND),1 2 3 4 5 6 7 8 9),$(eval $(call next_roun
 SELECT_FLAG := --$(firstword $(subst :, ,$(SELECT))) $(word 2,$(subst :, ,$(SELECT)))
 PROPAGATE_OPTIONS := $(if $(filter knn,$(PROPAGATION)),$(if $(VOTERS),-k $(VOTERS))) \
                      $(if $(filter knn ncut,$(PROPAGATION)),$(if $(TEMPERATURE),--temperature $(TEMPERATURE))) \
-                     $(if $(filter spread ncut,$(PROPAGATION)),$(if $(ALPHA),--alpha $(ALPHA))) $(PROPAGATE_FLAGS)
+                     $(if $(filter spread ncut,$(PROPAGATION)),$(if $(ALPHA),--alpha $(ALPHA))) \
+                     $(if $(PRIOR),--prior $(PRIOR)) $(if $(PRIOR_LAMBDA),--prior-lambda $(PRIOR_LAMBDA)) $(PROPAGATE_FLAGS)
 
 # --- recorded commands ----------------------------------------------------------------------------
 # Every artifact X is made by one command, CMD (set per target): the tool, its inputs and every option
@@ -229,18 +234,18 @@ $(EIGEN): CMD = mt-ncut eigen $(GRAPH) -n $(EIGENPAIRS) $(if $(SIGMA),--sigma $(
 $(EIGEN): $(GRAPH) $(recorded)
 	$(run)
 
-$(MDIR)/knn/$(SPLIT_TAG)/pseudo.h5: CMD = mt-knn propagate $(TRAIN_FEATURES) --split $(SPLIT) $(PROPAGATE_OPTIONS)
-$(MDIR)/knn/$(SPLIT_TAG)/pseudo.h5: $(TRAIN_FEATURES) $(SPLIT) $(recorded)
+$(MDIR)/knn$(PRIOR_TAG)/$(SPLIT_TAG)/pseudo.h5: CMD = mt-knn propagate $(TRAIN_FEATURES) --split $(SPLIT) $(PROPAGATE_OPTIONS)
+$(MDIR)/knn$(PRIOR_TAG)/$(SPLIT_TAG)/pseudo.h5: $(TRAIN_FEATURES) $(SPLIT) $(PRIOR_FILE) $(recorded)
 	@mkdir -p $(@D)
 	$(run)
 
-$(MDIR)/spread-k$(K)/$(SPLIT_TAG)/pseudo.h5: CMD = mt-knn spread $(GRAPH) --split $(SPLIT) $(PROPAGATE_OPTIONS)
-$(MDIR)/spread-k$(K)/$(SPLIT_TAG)/pseudo.h5: $(GRAPH) $(SPLIT) $(recorded)
+$(MDIR)/spread-k$(K)$(PRIOR_TAG)/$(SPLIT_TAG)/pseudo.h5: CMD = mt-knn spread $(GRAPH) --split $(SPLIT) $(PROPAGATE_OPTIONS)
+$(MDIR)/spread-k$(K)$(PRIOR_TAG)/$(SPLIT_TAG)/pseudo.h5: $(GRAPH) $(SPLIT) $(PRIOR_FILE) $(recorded)
 	@mkdir -p $(@D)
 	$(run)
 
-$(MDIR)/ncut-k$(K)-n$(EIGENPAIRS)/$(SPLIT_TAG)/pseudo.h5: CMD = mt-ncut propagate $(EIGEN) --split $(SPLIT) $(PROPAGATE_OPTIONS)
-$(MDIR)/ncut-k$(K)-n$(EIGENPAIRS)/$(SPLIT_TAG)/pseudo.h5: $(EIGEN) $(SPLIT) $(recorded)
+$(MDIR)/ncut-k$(K)-n$(EIGENPAIRS)$(PRIOR_TAG)/$(SPLIT_TAG)/pseudo.h5: CMD = mt-ncut propagate $(EIGEN) --split $(SPLIT) $(PROPAGATE_OPTIONS)
+$(MDIR)/ncut-k$(K)-n$(EIGENPAIRS)$(PRIOR_TAG)/$(SPLIT_TAG)/pseudo.h5: $(EIGEN) $(SPLIT) $(PRIOR_FILE) $(recorded)
 	@mkdir -p $(@D)
 	$(run)
 

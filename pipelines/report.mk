@@ -3,6 +3,7 @@ TOOLS        := $(dir $(lastword $(MAKEFILE_LIST)))tools
 TABLE_LABELS ?= 1 5 10 100#          labels per class
 TABLE_PROPAGATIONS ?= knn ncut
 TABLE_SEEDS  ?= 0 1 2
+TABLE_ONE_LABEL_SEEDS ?= 0 1 2 3 4 5 6 7 8 9#  seeds at 1 label per class, where the draw is the experiment
 TABLE_BASELINES ?= pixels pca#       metrics whose pseudo-labels are compared (no finetuning)
 TABLE_ROUNDS ?= 2#                   rounds of metric transfer (1 = finetune once)
 TABLE_ROUND_SEEDS ?= 0#              seeds that get rounds 2 and later
@@ -10,8 +11,10 @@ TABLE_SSL    ?=#                     semi-supervised methods with a row each (mt
 TABLE_TEACHER_STUDENT ?=#            KxP: teacher/student rows (TOP_K=K TOP_P=P, the teacher trained on the labels)
 TABLE_RELAB  ?=#                     pool sizes per class: ReLaB rows (mt-select clean, then finetuning on the pool)
 TABLE_DIR    := $(ROOT)/table-$(METRIC_TAG)-$(SELECT_TAG)-$(TRAIN_TAG)
-prop_tag      = $(if $(filter knn,$(1)),knn,$(if $(filter spread,$(1)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))
+prop_tag      = $(if $(filter knn,$(1)),knn,$(if $(filter spread,$(1)),spread-k$(K),ncut-k$(K)-n$(EIGENPAIRS)))$(PRIOR_TAG)
 metric_dir    = $(ROOT)/$(if $(filter pca,$(1)),pca$(PCA_DIM)$(if $(filter yes,$(PCA_WHITEN)),w),$(1))
+
+comma := ,
 
 .PHONY: demo summary table
 
@@ -31,10 +34,14 @@ summary:
 # the supervised-only baseline and the all-labels upper bound; then results.md (tools/results.py) and
 # the accuracy-coverage curves of seed 0. Seeds are the outer loop, so the first seed's complete column
 # (rounds and all-labels bound included) comes first; every run is a make target, so a stopped sweep resumes.
+# One label per class runs over TABLE_ONE_LABEL_SEEDS, the other label counts over TABLE_SEEDS.
+TABLE_ALL_SEEDS := $(TABLE_SEEDS) $(filter-out $(TABLE_SEEDS),$(TABLE_ONE_LABEL_SEEDS))
 table:
 	@set -e; run() { $(MAKE) --no-print-directory -f $(PIPELINE) "$$@"; }; \
 	for metric in $(TABLE_BASELINES) $(METRIC); do run METRIC=$$metric metric-eval; done; \
-	for seed in $(TABLE_SEEDS); do for labels in $(TABLE_LABELS); do \
+	for seed in $(TABLE_ALL_SEEDS); do for labels in $(TABLE_LABELS); do \
+	  if [ "$$labels" = 1 ]; then seeds=" $(TABLE_ONE_LABEL_SEEDS) "; else seeds=" $(TABLE_SEEDS) "; fi; \
+	  case "$$seeds" in *" $$seed "*) ;; *) continue;; esac; \
 	  for metric in $(TABLE_BASELINES); do for propagation in $(TABLE_PROPAGATIONS); do \
 	    run METRIC=$$metric LABELS_PER_CLASS=$$labels PROPAGATION=$$propagation SEED=$$seed pseudo; done; done; \
 	  for propagation in $(TABLE_PROPAGATIONS); do \
@@ -52,7 +59,7 @@ table:
 	python3 $(TOOLS)/results.py --out $(TABLE_DIR)/results.md \
 	  $(foreach m,$(TABLE_BASELINES) $(METRIC),--metric $(if $(filter $(METRIC),$(m)),$(METRIC_TAG),$(notdir $(call metric_dir,$(m))))=$(if $(filter $(METRIC),$(m)),$(ROOT)/$(METRIC_TAG),$(call metric_dir,$(m)))) \
 	  $(foreach p,$(TABLE_PROPAGATIONS),--propagation $(p)=$(call prop_tag,$(p))) \
-	  --labels $(TABLE_LABELS) --seeds $(TABLE_SEEDS) --rounds $(TABLE_ROUNDS) --round-seeds $(TABLE_ROUND_SEEDS) \
+	  --labels $(TABLE_LABELS) --seeds $(TABLE_SEEDS) $(if $(filter 1,$(TABLE_LABELS)),--label-seeds 1=$(subst $() ,$(comma),$(strip $(TABLE_ONE_LABEL_SEEDS)))) --rounds $(TABLE_ROUNDS) --round-seeds $(TABLE_ROUND_SEEDS) \
 	  --select-tag select-$(SELECT_TAG) --train-tag $(TRAIN_TAG) \
 	  --supervised $(ROOT)/supervised --oracle $(ORACLE_DIR) \
 	  $(if $(TABLE_SSL),--ssl $(TABLE_SSL) --ssl-root $(ROOT)/ssl --ssl-suffix=-$(ARCH)-i$(SSL_ITERATIONS)) \

@@ -63,6 +63,38 @@ import TestSupport
             let correct = (8..<6000).filter { pseudo.labels[$0] == truth[$0] }.count
             #expect(correct > 5900)
             #expect(pseudo.weights!.allSatisfy { $0 >= 0 && $0 <= 1 })
+
+            // --prior: uniform keeps the (already balanced) labels; a skewed prior file moves class sizes
+            // towards it; a labelled file's class frequencies are a prior too; bad files are refused.
+            let uniform = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen1.h5", "--split", dir + "/split.h5", "--prior", "uniform",
+                                                          "-o", dir + "/pseudo-uniform.h5"])
+            #expect(uniform.status == 0 && uniform.stderr.contains("prior uniform (lambda 5.0, slack 0.1): class factors"), "\(uniform.stderr)")
+            let balanced = try PseudoLabels.read(dir + "/pseudo-uniform.h5")
+            #expect((8..<6000).filter { balanced.labels[$0] == truth[$0] }.count > 5900)
+            #expect(balanced.parameters["prior"] == .string("uniform") && balanced.parameters["prior_lambda"] == .double(5))
+            try "# class weights\n0.55, 0.15\n0.15 0.15\n".write(toFile: dir + "/prior.txt", atomically: true, encoding: .utf8)
+            let skewed = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen1.h5", "--split", dir + "/split.h5", "--prior", dir + "/prior.txt",
+                                                         "--prior-lambda", "25", "-o", dir + "/pseudo-skewed.h5"])
+            #expect(skewed.status == 0, "\(skewed.stderr)")
+            let shifted = try PseudoLabels.read(dir + "/pseudo-skewed.h5")
+            let zeros = (8..<6000).filter { shifted.labels[$0] == 0 }.count
+            #expect(zeros > 2500, "class 0 got \(zeros) of 5992")
+            #expect(shifted.parameters["prior"] == .string("given"))
+            try Features(values: [Float](repeating: 0, count: 8), count: 8, dimension: 1, labels: [0, 0, 0, 0, 0, 1, 2, 3], model: "t", normalized: false)
+                .write(dir + "/labelled.h5", inputs: [])
+            let fromFile = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen1.h5", "--split", dir + "/split.h5", "--prior", dir + "/labelled.h5",
+                                                           "-q", "-o", dir + "/pseudo-file.h5"])
+            #expect(fromFile.status == 0, "\(fromFile.stderr)")
+            #expect(try PseudoLabels.read(dir + "/pseudo-file.h5").parameters["prior_marginals"] == .doubles([0.625, 0.125, 0.125, 0.125]))
+            try "0.5 0.5 0.5\n".write(toFile: dir + "/three.txt", atomically: true, encoding: .utf8)
+            try "0.5 x\n".write(toFile: dir + "/word.txt", atomically: true, encoding: .utf8)
+            for (file, message) in [("three.txt", "three.txt: expected 4 nonnegative class weights"), ("word.txt", "expected nonnegative class weights, found \"x\""),
+                                    ("none.txt", "none.txt: expected a readable prior file")] {
+                let run = try TestSupport.run("mt-ncut", ["propagate", dir + "/eigen1.h5", "--split", dir + "/split.h5", "--prior", dir + "/" + file,
+                                                          "-o", dir + "/refused.h5"])
+                #expect(run.status == 2 && run.stderr.contains(message) && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: dir + "/refused.h5"))
+            }
             #expect(TestSupport.files(in: dir).allSatisfy { !$0.hasPrefix(".") })
         }
     }

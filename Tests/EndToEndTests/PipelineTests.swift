@@ -107,6 +107,9 @@ import TestSupport
                 (["PROPAGATION=knn", "TEMPERATURE=0.5"], "pseudo", ["pca50/knn/n5-s0/pseudo.h5", "pca50/knn/n5-s0/pseudo-metrics.json"]),
                 (["PROPAGATION=knn", "ALPHA=0.5"], "pseudo", []),
                 (["PROPAGATION=spread", "ALPHA=0.5"], "pseudo", ["pca50/spread-k20/n5-s0/pseudo.h5", "pca50/spread-k20/n5-s0/pseudo-metrics.json"]),
+                (["PRIOR=uniform"], "pseudo", ["pca50/ncut-k20-n30-prior-uniform/n5-s0/pseudo.h5", "pca50/ncut-k20-n30-prior-uniform/n5-s0/pseudo-metrics.json"]),
+                (["PRIOR=uniform", "PRIOR_LAMBDA=2"], "pseudo", ["pca50/ncut-k20-n30-prior-uniform-l2/n5-s0/pseudo.h5",
+                                                                 "pca50/ncut-k20-n30-prior-uniform-l2/n5-s0/pseudo-metrics.json"]),
                 (["PCA_WHITEN=yes"], "features", ["pca50w/features-train.h5"]),
                 (["MNIST_DIR=\(mnist)/"], "split", ["data/train.h5", "splits/split-n5-s0.h5"]),
             ]

@@ -20,7 +20,13 @@ import TestSupport
     @Test func selectThenEvaluateWithEveryOutput() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try writeInputs(dir)
-            let select = try TestSupport.run("mt-select", ["pseudo", dir + "/knn.h5", "--ratio", "0.5", "-o", dir + "/sel.h5"])
+            // One label for two classes: by default (--balance auto) the uniform prior is applied first.
+            let automatic = try TestSupport.run("mt-select", ["pseudo", dir + "/knn.h5", "--ratio", "1", "-o", dir + "/auto.h5"])
+            #expect(automatic.status == 0 && automatic.stderr.contains("balanced the classes to the uniform prior first (--balance auto"), "\(automatic.stderr)")
+            let balanced = try H5File.open(dir + "/auto.h5")
+            #expect(balanced.stringAttribute("balance") == "prior" && balanced.stringAttribute("prior") == "uniform")
+            #expect(try Selection.read(dir + "/auto.h5").labels.filter { $0 == 1 }.count > 1)
+            let select = try TestSupport.run("mt-select", ["pseudo", dir + "/knn.h5", "--ratio", "0.5", "--balance", "none", "-o", dir + "/sel.h5"])
             #expect(select.status == 0, "\(select.stderr)")
             #expect(select.stderr.contains("selected 4 samples (1 labelled + 3 of 6 unlabelled, ratio)"))
             let selection = try Selection.read(dir + "/sel.h5")
@@ -72,7 +78,8 @@ import TestSupport
                                                           "--balance", "sinkhorn", "--prior", "labeled"])
             #expect(prior.status == 0 && !prior.stderr.contains("warning"))
             #expect(try Selection.read(dir + "/sel.h5").labels == [0, 0, 0, 0, 0, 0, 0])
-            let threshold = try TestSupport.run("mt-select", ["pseudo", dir + "/knn.h5", "-o", dir + "/sel.h5", "--threshold", "0.9", "--weights", "nc"])
+            let threshold = try TestSupport.run("mt-select", ["pseudo", dir + "/knn.h5", "-o", dir + "/sel.h5", "--threshold", "0.9", "--weights", "nc",
+                                                              "--balance", "none"])
             #expect(threshold.status == 0)
             #expect(try Selection.read(dir + "/sel.h5").weights == [1, 0.25, 0.5, 0.5])
         }

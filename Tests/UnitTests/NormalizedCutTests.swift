@@ -19,6 +19,23 @@ import Testing
                                 degrees: [1, 2, 3, 4, 5], residuals: [0, 0, 0], count: 5)
     let split = Split(labeled: [0, 3], labeledLabels: [0, 1], unlabeled: [1, 2, 4], sampleCount: 5, classCount: 2)
 
+    /// The cut's per-class bias log(f_c) / T on the logits gives the labels of the prior applied to its
+    /// softmax probabilities (P ⊙ f), by another route: the two must agree.
+    @Test func priorBiasAgreesWithBalancingTheProbabilities() throws {
+        var options = NormalizedCut.PropagateOptions()
+        options.temperature = 2
+        let plain = try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options).labels
+        let prior = PriorBalancing(prior: .marginals([0.8, 0.2]), lambda: 1, slack: 0)
+        options.prior = prior
+        let (biased, diagnostics) = try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options)
+        let expected = try prior.apply(to: plain).labels
+        #expect(diagnostics.notes.contains { $0.hasPrefix("prior given (lambda 1.0, slack 0.0)") })
+        #expect(biased.labels == expected.labels)
+        for i in 0..<10 { #expect(abs(biased.probs[i] - expected.probs[i]) < 1e-5) }
+        #expect(biased.parameters["prior_marginals"] == .doubles([0.8, 0.2]))
+        #expect(biased.weights!.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
     @Test func biasedCutMatchesTheFormulaByHand() throws {
         // The normalised prior by hand: class 0 has ratio d0/d3 = 1/4, so sample 0 gets sqrt(1 / (1/4)) = 2
         // and sample 3 gets -sqrt(4 * 1/4) = -1, a column of norm sqrt(5); class 1 is the mirror image.
@@ -43,7 +60,7 @@ import Testing
         }
         var options = NormalizedCut.PropagateOptions()
         options.temperature = 2
-        let result = try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options)
+        let result = try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options).labels
         #expect(result.method == "ncut" && result.classCount == 2 && result.count == 5)
         for row in [1, 2, 4] {
             let (a, b) = (logits[row][0], logits[row][1])
@@ -63,23 +80,23 @@ import Testing
     @Test func leavesOutOnePairPerComponent() throws {
         var disconnected = eigen
         disconnected.eigenvalues = [0, 2e-7, 0.5]
-        let result = try NormalizedCut.propagate(disconnected, split: split, splitPath: "s.h5", options: .init())
+        let result = try NormalizedCut.propagate(disconnected, split: split, splitPath: "s.h5", options: .init()).labels
         #expect(result.parameters["skip"] == .int(2) && result.parameters["pairs"] == .int(1))
-        let connected = try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: .init())
+        let connected = try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: .init()).labels
         #expect(connected.parameters["skip"] == .int(1) && connected.parameters["pairs"] == .int(2))
     }
 
     @Test func refusesSplitsAndOptionsItCannotUse() {
         let oneClass = Split(labeled: [0, 3], labeledLabels: [0, 0], unlabeled: [1, 2, 4], sampleCount: 5, classCount: 2)
         #expect(throws: MTError.badInput("s.h5", "/labeled_labels", "expected a labelled sample of every class 0..<2, found none of class 1")) {
-            try NormalizedCut.propagate(eigen, split: oneClass, splitPath: "s.h5", options: .init())
+            try NormalizedCut.propagate(eigen, split: oneClass, splitPath: "s.h5", options: .init()).labels
         }
         var options = NormalizedCut.PropagateOptions()
         options.alpha = 0.3
-        #expect(throws: MTError.self) { try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options) }
+        #expect(throws: MTError.self) { try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options).labels }
         options = .init()
         options.skip = 3
-        #expect(throws: MTError.self) { try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options) }
+        #expect(throws: MTError.self) { try NormalizedCut.propagate(eigen, split: split, splitPath: "s.h5", options: options).labels }
     }
 
     /// The whole method on the first 3000 MNIST digits (raw pixels, k = 10): 10 labels per class.
@@ -95,7 +112,7 @@ import Testing
             #expect(eigen.residuals.allSatisfy { $0 <= 1e-3 })
             #expect(abs(eigen.eigenvalues[0]) < 1e-5 && eigen.eigenvalues == eigen.eigenvalues.sorted())
             let split = try LabeledSplit.draw(labels: dataset.labels, classCount: 10, rule: .perClass(10), seed: 0).split
-            let result = try NormalizedCut.propagate(eigen, split: split, splitPath: "split", options: .init())
+            let result = try NormalizedCut.propagate(eigen, split: split, splitPath: "split", options: .init()).labels
             let correct = split.unlabeled.filter { result.labels[$0] == dataset.labels[$0] }.count
             let accuracy = Double(correct) / Double(split.unlabeled.count)
             print("ncut accuracy on 3000 MNIST digits with 100 labels: \(accuracy)")

@@ -109,6 +109,16 @@ import Testing
         #expect(result.labels.confidence[1] > result.labels.confidence[2])
     }
 
+    /// On the symmetric path the unlabelled four split two and two; a 3:1 prior moves the boundary one step.
+    @Test func spreadingWithAPriorMovesTheBoundary() throws {
+        let split = Split(labeled: [0, 5], labeledLabels: [0, 1], unlabeled: [1, 2, 3, 4], sampleCount: 6, classCount: 2)
+        let result = try LabelSpreading.propagate(Self.pathGraph(), split: split, alpha: 0.9, iterations: 10_000, tolerance: 1e-7, gamma: 0,
+                                                  prior: PriorBalancing(prior: .marginals([3, 1]), lambda: 25, slack: 0))
+        #expect(result.labels.labels == [0, 0, 0, 0, 1, 1])
+        #expect(result.labels.parameters["prior_marginals"] == .doubles([0.75, 0.25]))
+        #expect(result.diagnostics.notes.contains { $0.hasPrefix("prior given (lambda 25.0, slack 0.0)") })
+    }
+
     @Test func unreachableSamplesGetTheUniformDistribution() throws {
         // Two pairs {0, 1} and {2, 3}; only 0 is labelled.
         let graph = KNNGraph(neighbors: [1, 0, 3, 2], similarities: [0.9, 0.9, 0.8, 0.8], count: 4, k: 1,

@@ -38,12 +38,22 @@ def elapsed(path):
 
 
 def cell(values):
+    """mean ± std of the values present; from three on, the worst one too (a user gets one draw)."""
     values = [100 * v for v in values if v is not None]
     if not values:
         return "–"
     if len(values) == 1:
         return f"{values[0]:.1f}"
-    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
+    text = f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
+    return text + f" (worst {min(values):.1f})" if len(values) >= 3 else text
+
+
+def seed_list(seeds):
+    """0-9 for a run of consecutive seeds, else the list."""
+    numbers = [int(s) for s in seeds]
+    if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ", ".join(seeds)
 
 
 def seconds(values):
@@ -59,6 +69,11 @@ class Sweep:
         self.args = args
         self.propagations = dict(p.split("=", 1) for p in args.propagation)
         self.metrics = [m.split("=", 1) for m in args.metric]
+        self.label_seeds = {int(l): seeds.split(",") for l, seeds in (x.split("=", 1) for x in args.label_seeds or [])}
+
+    def seeds(self, labels):
+        """The seeds measured at `labels` per class (more at one label, where the draw matters most)."""
+        return self.label_seeds.get(labels, self.args.seeds)
 
     def run_dir(self, metric_dir, method, labels, seed):
         return os.path.join(metric_dir, self.propagations[method], f"n{labels}-s{seed}")
@@ -93,41 +108,41 @@ class Sweep:
             lines.append(f"| {name} | {measured} | " + " | ".join(cell(values_for(l)) for l in labels) + " |")
 
         row("supervised only (the labelled images alone)", "test",
-            lambda l: [scalar(os.path.join(a.supervised, f"n{l}-s{s}", a.train_tag, "test-metrics.json")) for s in a.seeds])
+            lambda l: [scalar(os.path.join(a.supervised, f"n{l}-s{s}", a.train_tag, "test-metrics.json")) for s in self.seeds(l)])
         main_name, main_dir = self.metrics[-1]
         for name, directory in self.metrics:
             for method in self.propagations:
                 row(f"{method}, {name}", "pseudo-labels",
-                    lambda l: [scalar(os.path.join(self.run_dir(directory, method, l, s), "pseudo-metrics.json")) for s in a.seeds])
+                    lambda l: [scalar(os.path.join(self.run_dir(directory, method, l, s), "pseudo-metrics.json")) for s in self.seeds(l)])
         for method in self.propagations:
             for r in range(1, a.rounds + 1):
-                seeds = a.seeds if r == 1 else a.round_seeds
+                seeds = (lambda l: self.seeds(l)) if r == 1 else (lambda l: a.round_seeds)
                 suffix = "" if r == 1 else f", round {r}"
                 if r > 1:
                     row(f"{method}, {main_name}{suffix}", "pseudo-labels",
                         lambda l: [scalar(os.path.join(self.model_dir(main_dir, method, l, s, r)[0], "pseudo-metrics.json"))
-                                   for s in seeds])
+                                   for s in seeds(l)])
                 row(f"{method}, {main_name}{suffix}, finetuned", "test",
                     lambda l: [scalar(os.path.join(self.model_dir(main_dir, method, l, s, r)[1], "test-metrics.json"))
-                               for s in seeds])
+                               for s in seeds(l)])
         for method in a.ssl or []:
             row(f"{method} (semi-supervised, the labelled images + the rest unlabelled)", "test",
                 lambda l: [scalar(os.path.join(a.ssl_root, f"n{l}-s{s}", method + a.ssl_suffix, "test-metrics.json"))
-                           for s in a.seeds])
+                           for s in self.seeds(l)])
         for combination in a.teacher_student or []:
             students = lambda l, s, *rest: os.path.join(a.supervised, f"n{l}-s{s}", a.train_tag, "students", f"top{combination}",
                                                         a.train_tag, *rest, "test-metrics.json")
             row(f"student on the teacher's top {combination.replace('x', ' per class x top ')} classes", "test",
-                lambda l: [scalar(students(l, s)) for s in a.seeds])
+                lambda l: [scalar(students(l, s)) for s in self.seeds(l)])
             row(f"student on the teacher's top {combination.replace('x', ' per class x top ')} classes, finetuned", "test",
-                lambda l: [scalar(students(l, s, "finetuned")) for s in a.seeds])
+                lambda l: [scalar(students(l, s, "finetuned")) for s in self.seeds(l)])
         for pool in a.relab or []:
             for method in self.propagations:
                 relab = lambda l, s, *rest: os.path.join(self.run_dir(main_dir, method, l, s), f"relab-p{pool}", *rest)
                 row(f"{method}, {main_name}, ReLaB pool of {pool} per class", "pool",
-                    lambda l: [scalar(relab(l, s, "pool-metrics.json")) for s in a.seeds])
+                    lambda l: [scalar(relab(l, s, "pool-metrics.json")) for s in self.seeds(l)])
                 row(f"{method}, {main_name}, trained on the ReLaB pool of {pool} per class", "test",
-                    lambda l: [scalar(relab(l, s, a.train_tag, "test-metrics.json")) for s in a.seeds])
+                    lambda l: [scalar(relab(l, s, a.train_tag, "test-metrics.json")) for s in self.seeds(l)])
         oracle = scalar(os.path.join(a.oracle, "test-metrics.json"))
         lines.append("| all labels (upper bound) | test | " + " | ".join(cell([oracle]) for _ in labels) + " |")
         return lines
@@ -141,16 +156,16 @@ class Sweep:
                                                          if f.startswith("graph-")] if os.path.isdir(main_dir) else []),
                   ("eigenvectors", "mt-ncut eigen", [os.path.join(main_dir, f) for f in os.listdir(main_dir)
                                                      if f.startswith("eigen-")] if os.path.isdir(main_dir) else [])]
-        runs = [(m, l, s) for m in self.propagations for l in a.labels for s in a.seeds]
+        runs = [(m, l, s) for m in self.propagations for l in a.labels for s in self.seeds(l)]
         for method in self.propagations:
             stages.append((f"propagate ({method})", "mt-knn propagate" if method == "knn" else "mt-ncut propagate",
-                           [os.path.join(self.run_dir(main_dir, method, l, s), "pseudo.h5") for l in a.labels for s in a.seeds]))
+                           [os.path.join(self.run_dir(main_dir, method, l, s), "pseudo.h5") for l in a.labels for s in self.seeds(l)]))
         stages.append(("select", "mt-select pseudo",
                        [os.path.join(self.run_dir(main_dir, m, l, s), a.select_tag, "selection.h5") for m, l, s in runs]))
         stages.append((f"finetune ({a.train_tag})", "mt-train classifier",
                        [os.path.join(self.model_dir(main_dir, m, l, s, 1)[1], "model.h5") for m, l, s in runs]))
         stages.append(("supervised only", "mt-train classifier",
-                       [os.path.join(a.supervised, f"n{l}-s{s}", a.train_tag, "model.h5") for l in a.labels for s in a.seeds]))
+                       [os.path.join(a.supervised, f"n{l}-s{s}", a.train_tag, "model.h5") for l in a.labels for s in self.seeds(l)]))
         stages.append(("all labels", "mt-train classifier", [os.path.join(a.oracle, "model.h5")]))
         lines = ["| stage | tool | seconds (mean) | runs |", "| --- | --- | ---: | ---: |"]
         for name, tool, paths in stages:
@@ -169,6 +184,7 @@ def main():
     parser.add_argument("--propagation", action="append", required=True, help="METHOD=DIRECTORY_TAG, repeated")
     parser.add_argument("--labels", type=int, nargs="+", required=True, help="labels per class")
     parser.add_argument("--seeds", nargs="+", required=True)
+    parser.add_argument("--label-seeds", action="append", help="L=S1,S2,...: other seeds at L labels per class, repeated")
     parser.add_argument("--round-seeds", nargs="+", default=["0"])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--classes", type=int, default=10)
@@ -185,7 +201,8 @@ def main():
 
     sweep = Sweep(args)
     text = ["### What each metric cost and how well it separates the digits", ""] + sweep.metric_table() + [
-        "", f"### Accuracy in %, mean ± std over seeds {', '.join(args.seeds)}"
+        "", f"### Accuracy in %, mean ± std (worst seed) over seeds {seed_list(args.seeds)}"
+        + "".join(f"; {l} label{'s' if l > 1 else ''} per class: seeds {seed_list(s)}" for l, s in sweep.label_seeds.items())
         + (f" (rounds 2+: seed {', '.join(args.round_seeds)})" if args.rounds > 1 else ""), "",
         "Pseudo-labels are scored on the unlabelled training images, classifiers on the test images.", ""
     ] + sweep.accuracy_table() + ["", "### Time per stage (2 cores)", ""] + sweep.time_table()

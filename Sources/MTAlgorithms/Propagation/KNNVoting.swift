@@ -28,8 +28,10 @@ public enum KNNVoting {
     }
 
     /// Propagates the split's labels to every row of `features`.
+    /// With a `prior`, the votes of each class are scaled by its factor (`PriorBalancing`).
     public static func propagate(_ features: RowMatrix, split: Split, k: Int? = nil,
-                                 temperature: Double = defaultTemperature, memoryBudget: Int = 1 << 30) throws -> Result {
+                                 temperature: Double = defaultTemperature, prior: PriorBalancing? = nil,
+                                 memoryBudget: Int = 1 << 30) throws -> Result {
         guard split.sampleCount == features.count else {
             throw MTError.badInput(features.origin, nil, "has \(features.count) rows, but the split is for \(split.sampleCount) samples")
         }
@@ -80,8 +82,21 @@ public enum KNNVoting {
             let accuracy = 100 * Double(leaveOneOutHits.filter { $0 }.count) / Double(labeledCount)
             diagnostics.note(String(format: "leave-one-out accuracy of the vote on the %d labelled samples: %.1f%%", labeledCount, accuracy))
         }
-        let labels = PseudoLabels.fromDistributions(probs, count: count, split: split, method: "knn",
+        var labels = PseudoLabels.fromDistributions(probs, count: count, split: split, method: "knn",
                                                     parameters: ["k": .int(voters), "temperature": .double(temperature)])
+        if let prior {
+            let balanced = try prior.apply(to: labels)
+            labels = balanced.labels
+            diagnostics.append(balanced.diagnostics)
+        }
+        // Each labelled example's nearest samples in the metric, for the check of atypical examples.
+        let probe = try ExactKNN.search(database, database: features, k: min(PseudoLabels.neighbourhoodSize + 1, count),
+                                        memoryBudget: memoryBudget)
+        let neighbours = split.labeled.indices.map { slot in
+            probe.neighbours(of: slot, excludingSelf: false, limit: PseudoLabels.neighbourhoodSize + 1)
+                .filter { $0 != split.labeled[slot] }.prefix(PseudoLabels.neighbourhoodSize).map { $0 }
+        }
+        diagnostics.append(labels.neighbourhoodDiagnostics(neighbours: neighbours, space: "in the metric"))
         return Result(labels: labels, diagnostics: diagnostics)
     }
 

@@ -25,11 +25,15 @@ public enum LabelSpreading {
         public var labels: PseudoLabels
         public var iterations: Int
         public var converged: Bool
+        /// The prior's class factors, when one was applied.
+        public var diagnostics = Diagnostics()
     }
 
+    /// With a `prior`, each class's column of F is scaled by its factor (`PriorBalancing`): the class mass
+    /// normalisation of Zhou et al. with Sinkhorn-chosen masses.
     public static func propagate(_ graph: KNNGraph, split: Split, alpha: Double = defaultAlpha,
                                  iterations: Int = defaultIterations, tolerance: Double = defaultTolerance,
-                                 gamma: Double = defaultGamma) throws -> Result {
+                                 gamma: Double = defaultGamma, prior: PriorBalancing? = nil) throws -> Result {
         guard graph.databaseSize == graph.count else {
             throw MTError.usage("spread needs a graph of a set against itself, but this one searched \(graph.databaseSize) other rows (made with --queries)")
         }
@@ -90,12 +94,20 @@ public enum LabelSpreading {
                 distributions[row * classes + c] = total > 0 ? current[row * width + c] / total : 1 / Float(classes)
             }
         }
-        let labels = PseudoLabels.fromDistributions(
+        var labels = PseudoLabels.fromDistributions(
             distributions, count: n, split: split, method: "spread",
             parameters: ["alpha": .double(alpha), "gamma": .double(gamma), "max_iterations": .int(iterations),
                          "tolerance": .double(tolerance), "iterations": .int(done), "converged": .int(converged ? 1 : 0),
                          "k": .int(graph.k)])
-        return Result(labels: labels, iterations: done, converged: converged)
+        var diagnostics = Diagnostics()
+        if let prior {
+            let balanced = try prior.apply(to: labels)
+            labels = balanced.labels
+            diagnostics = balanced.diagnostics
+        }
+        let neighbours = split.labeled.map { graph.neighbours(of: $0, limit: PseudoLabels.neighbourhoodSize) }
+        diagnostics.append(labels.neighbourhoodDiagnostics(neighbours: neighbours, space: "graph edges"))
+        return Result(labels: labels, iterations: done, converged: converged, diagnostics: diagnostics)
     }
 
     /// S = D^-1/2 (A + A^T) D^-1/2 with A[i, j] = max(s_ij, 0)^gamma for the graph's edges (self-loops

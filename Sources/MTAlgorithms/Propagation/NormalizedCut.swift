@@ -78,6 +78,8 @@ public enum NormalizedCut {
         public var skip: Int?
         /// Pairs used after the skipped ones (default: all in the file).
         public var pairs: Int?
+        /// Class marginals to balance towards: a per-class bias log(f_c) / T added to the logits.
+        public var prior: PriorBalancing?
 
         public init() {}
     }
@@ -94,9 +96,11 @@ public enum NormalizedCut {
     /// ratio = sum(pd) / sum(nd), prior = sqrt(pd / ratio) - sqrt(nd * ratio), columns L2-normalised;
     /// logits = V diag(1 / (lambda - alpha)) V^T prior, columns normalised and scaled by sqrt(N). Label =
     /// argmax, weight = 1 - exp(-(top1 - top2) / T), probabilities = softmax(logits * T). Labelled samples
-    /// keep their label with probability 1 and weight 1. Computed in Double.
+    /// keep their label with probability 1 and weight 1. Computed in Double. With a prior, each class's
+    /// logits are shifted by log(f_c) / T, f the prior's class factors for these probabilities (the
+    /// weights and probabilities are then those of the shifted logits).
     public static func propagate(_ eigen: GraphEigenpairs, split: Split, splitPath: String,
-                                 options: PropagateOptions) throws -> PseudoLabels {
+                                 options: PropagateOptions) throws -> (labels: PseudoLabels, diagnostics: Diagnostics) {
         let n = eigen.count, classes = split.classCount, stored = eigen.pairCount
         // Each component's constant vector carries no class information; dividing by its ~0 eigenvalue
         // would let it swamp the rest, so all of them are left out, not only the first.
@@ -170,8 +174,46 @@ public enum NormalizedCut {
             }
         }
         normalizeColumns(&logits, rows: n, columns: classes, scale: Double(n).squareRoot())
-        return pseudoLabels(logits: logits, given: given, split: split, classes: classes, options: options,
-                            parameters: eigen.parameters, skip: skip, used: used)
+        var labels = pseudoLabels(logits: logits, given: given, split: split, classes: classes, options: options,
+                                  parameters: eigen.parameters, skip: skip, used: used)
+        var diagnostics = Diagnostics()
+        if let prior = options.prior {
+            let (factors, attributes, priorDiagnostics) = try prior.classFactors(labels)
+            let bias = factors.map { log($0) / options.temperature }
+            for row in 0..<n {
+                for c in 0..<classes { logits[row * classes + c] += bias[c] }
+            }
+            labels = pseudoLabels(logits: logits, given: given, split: split, classes: classes, options: options,
+                                  parameters: eigen.parameters, skip: skip, used: used)
+            labels.parameters.merge(attributes) { _, new in new }
+            diagnostics.append(priorDiagnostics)
+        }
+        let neighbours = try kernelNeighbours(eigen, columns: columns, alpha: options.alpha, of: split.labeled)
+        diagnostics.append(labels.neighbourhoodDiagnostics(neighbours: neighbours, space: "by the cut's kernel"))
+        return (labels, diagnostics)
+    }
+
+    /// The samples the cut ties most strongly to each of `samples`: the largest entries of its row of the
+    /// kernel V diag(1 / (lambda - alpha)) V^T the logits are made of, found as the nearest rows by inner
+    /// product in the scaled spectral embedding U = V diag((lambda - alpha)^-1/2) (an exact kNN search).
+    static func kernelNeighbours(_ eigen: GraphEigenpairs, columns: Range<Int>, alpha: Double, of samples: [Int]) throws -> [[Int]] {
+        let n = eigen.count, stored = eigen.pairCount, used = columns.count
+        let scale = columns.map { Float(1 / max(Double(eigen.eigenvalues[$0]) - alpha, smallestDenominator).squareRoot()) }
+        var embedding = [Float](repeating: 0, count: n * used)
+        for row in 0..<n {
+            for (i, column) in columns.enumerated() { embedding[row * used + i] = eigen.eigenvectors[row * stored + column] * scale[i] }
+        }
+        var queries = [Float](repeating: 0, count: samples.count * used)
+        for (slot, sample) in samples.enumerated() {
+            for i in 0..<used { queries[slot * used + i] = embedding[sample * used + i] }
+        }
+        let database = try RowMatrix(embedding, count: n, dimension: used, origin: "eigenvectors")
+        let probe = try ExactKNN.search(RowMatrix(queries, count: samples.count, dimension: used, origin: "eigenvectors"),
+                                        database: database, k: min(PseudoLabels.neighbourhoodSize + 1, n))
+        return samples.indices.map { slot in
+            probe.neighbours(of: slot, excludingSelf: false, limit: PseudoLabels.neighbourhoodSize + 1)
+                .filter { $0 != samples[slot] }.prefix(PseudoLabels.neighbourhoodSize).map { $0 }
+        }
     }
 
     /// Labels, margin weights and softmax probabilities from the logits; labelled rows keep their label.

@@ -15,7 +15,7 @@ import MTCore
 /// is divided by its largest entry before the power so that no row underflows to zero (a row factor is
 /// absorbed by a_i). Column sums are reduced over fixed blocks of rows in a fixed order, so the result
 /// does not depend on the thread count.
-public struct SinkhornKnopp: Sendable {
+public struct SinkhornKnopp: Sendable, Equatable {
     public var lambda: Double
     public var maxIterations: Int
     /// Stop when the L1 distance between the class marginals of Q and the prior is at most this.
@@ -39,10 +39,46 @@ public struct SinkhornKnopp: Sendable {
     /// Rows per block of the column sums; the cut fixes their rounding (`DeterministicReduction`).
     private static let blockRows = 2048
 
+    /// The class scalings of a balance, b in Q = diag(a) K diag(b), and how the iteration ended.
+    public struct Factors: Sendable {
+        public var columnScaling: [Double]
+        public var iterations: Int
+        public var marginalError: Double
+        public var converged: Bool
+    }
+
     /// Balances `probs` [rows, classes] towards `prior` (nonnegative, summing to 1).
     public func balance(_ probs: [Float], rows: Int, classes: Int, prior: [Double]) -> Result {
         precondition(probs.count == rows * classes && prior.count == classes)
         guard rows > 0, classes > 0 else { return Result(probs: [], iterations: 0, marginalError: 0, converged: true) }
+        let solved = solve(probs, rows: rows, classes: classes, prior: prior)
+        var kernel = solved.kernel
+        let (a, b, factors) = (solved.a, solved.factors.columnScaling, solved.factors)
+        // Q scaled by N so that rows sum to 1; rows the scaling zeroed keep their original distribution.
+        Self.forEachRow(&kernel, probs, rows: rows, classes: classes) { k, p, row in
+            var total = 0.0
+            for c in 0..<classes {
+                k[c] *= a[row] * b[c]
+                total += k[c]
+            }
+            if total > 0 {
+                for c in 0..<classes { k[c] /= total }
+            } else {
+                for c in 0..<classes { k[c] = Double(p[c]) }
+            }
+        }
+        return Result(probs: kernel, iterations: factors.iterations, marginalError: factors.marginalError, converged: factors.converged)
+    }
+
+    /// Only the class scalings b of `balance` (what a per-class bias needs), without forming Q.
+    public func balanceFactors(_ probs: [Float], rows: Int, classes: Int, prior: [Double]) -> Factors {
+        precondition(probs.count == rows * classes && prior.count == classes)
+        guard rows > 0, classes > 0 else { return Factors(columnScaling: prior.map { _ in 1 }, iterations: 0, marginalError: 0, converged: true) }
+        return solve(probs, rows: rows, classes: classes, prior: prior).factors
+    }
+
+    /// The kernel K = (P / rowmax)^lambda and the alternating scalings a [rows] and b [classes].
+    private func solve(_ probs: [Float], rows: Int, classes: Int, prior: [Double]) -> (kernel: [Double], a: [Double], factors: Factors) {
         var kernel = [Double](repeating: 0, count: rows * classes)
         let lambda = self.lambda
         Self.forEachRow(&kernel, probs, rows: rows, classes: classes) { k, p, _ in
@@ -83,20 +119,7 @@ public struct SinkhornKnopp: Sendable {
             }
             iterations += 1
         }
-        // Q scaled by N so that rows sum to 1; rows the scaling zeroed keep their original distribution.
-        Self.forEachRow(&kernel, probs, rows: rows, classes: classes) { k, p, row in
-            var total = 0.0
-            for c in 0..<classes {
-                k[c] *= a[row] * b[c]
-                total += k[c]
-            }
-            if total > 0 {
-                for c in 0..<classes { k[c] /= total }
-            } else {
-                for c in 0..<classes { k[c] = Double(p[c]) }
-            }
-        }
-        return Result(probs: kernel, iterations: iterations, marginalError: error, converged: error <= tolerance)
+        return (kernel, a, Factors(columnScaling: b, iterations: iterations, marginalError: error, converged: error <= tolerance))
     }
 
     /// Calls `body(k, p, row)` for every row, in parallel: `k` and `p` point at the row's `classes`
@@ -125,16 +148,5 @@ public struct SinkhornKnopp: Sendable {
                 }
             }
         }
-    }
-
-    /// The prior for `classes` classes: uniform, or the class frequencies of the labelled set.
-    public static func prior(classes: Int, labeledLabels: [Int32]?) -> [Double] {
-        guard let labels = labeledLabels, !labels.isEmpty else {
-            return [Double](repeating: 1 / Double(classes), count: classes)
-        }
-        var counts = [Double](repeating: 0, count: classes)
-        for label in labels where label >= 0 && Int(label) < classes { counts[Int(label)] += 1 }
-        let total = counts.reduce(0, +)
-        return counts.map { $0 / total }
     }
 }

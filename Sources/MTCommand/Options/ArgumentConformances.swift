@@ -19,4 +19,3 @@ extension TestTimeAugmentation: ExpressibleByArgument {}
 extension FeatureLayer: ExpressibleByArgument {}
 extension MetricObjective: ExpressibleByArgument {}
 extension SelectionWeighting: ExpressibleByArgument {}
-extension SelectionPrior: ExpressibleByArgument {}

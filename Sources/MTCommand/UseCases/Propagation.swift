@@ -24,13 +24,14 @@ extension ExactKNN {
 
 extension KNNVoting {
     /// `mt-knn propagate`: reads the features and the split, votes, writes the pseudo-labels artifact.
-    static func run(features: String, split: String, k: Int?, temperature: Double, memoryBudget: Int, output: String) throws {
+    static func run(features: String, split: String, k: Int?, temperature: Double, prior: PriorBalancing?,
+                    memoryBudget: Int, output: String) throws {
         let rows = RowMatrix(source: try FeatureRows(features))
         // The split is read whole; the features are streamed within the same --memory budget.
         let labeled = try ReadBudget.$current.withValue(ReadBudget(bytes: memoryBudget, flag: "--memory")) {
             try Split.read(split, sampleCount: rows.count)
         }
-        let result = try propagate(rows, split: labeled, k: k, temperature: temperature, memoryBudget: memoryBudget)
+        let result = try propagate(rows, split: labeled, k: k, temperature: temperature, prior: prior, memoryBudget: memoryBudget)
         Console.report(result.diagnostics)
         Console.report(result.labels.classSizeDiagnostics())
         try result.labels.write(output, inputs: [features, split])
@@ -41,13 +42,14 @@ extension KNNVoting {
 extension LabelSpreading {
     /// `mt-knn spread`: reads the graph and the split, spreads, writes the pseudo-labels artifact.
     static func run(graph: String, split: String, alpha: Double, iterations: Int, tolerance: Double,
-                    gamma: Double, output: String) throws {
+                    gamma: Double, prior: PriorBalancing?, output: String) throws {
         let knn = try KNNGraph.read(graph)
         let labeled = try Split.read(split)
-        let result = try propagate(knn, split: labeled, alpha: alpha, iterations: iterations, tolerance: tolerance, gamma: gamma)
+        let result = try propagate(knn, split: labeled, alpha: alpha, iterations: iterations, tolerance: tolerance, gamma: gamma, prior: prior)
         if !result.converged {
             Console.warn("label spreading did not converge in \(iterations) iterations (tolerance \(tolerance)); raise --iterations")
         }
+        Console.report(result.diagnostics)
         Console.report(result.labels.classSizeDiagnostics())
         try result.labels.write(output, inputs: [graph, split])
         Console.note("wrote \(output): pseudo-labels for \(knn.count) samples after \(result.iterations) iterations")
@@ -68,7 +70,8 @@ extension NormalizedCut {
     static func runPropagate(eigen: String, split: String, options: PropagateOptions, output: String) throws {
         let pairs = try GraphEigenpairs.read(eigen)
         let labeled = try Split.read(split, sampleCount: pairs.count)
-        let pseudo = try propagate(pairs, split: labeled, splitPath: split, options: options)
+        let (pseudo, diagnostics) = try propagate(pairs, split: labeled, splitPath: split, options: options)
+        Console.report(diagnostics)
         Console.report(pseudo.classSizeDiagnostics())
         try pseudo.write(output, inputs: [eigen, split])
         Console.note("wrote \(output)")

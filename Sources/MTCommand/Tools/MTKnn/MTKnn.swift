@@ -48,15 +48,18 @@ struct KNNPropagateCommand: ToolCommand {
         abstract: "Pseudo-label every sample by weighted voting of its nearest labelled samples (Liu et al.).",
         discussion: """
         Each sample's K most similar labelled samples vote for their class with weight exp(s / T).
-        Labelled samples keep their label.
+        Labelled samples keep their label. --prior scales each class's votes by one factor, chosen by \
+        Sinkhorn-Knopp so that the predicted classes match the prior.
         Example:
           mt-knn propagate train-pca.h5 --split split.h5 -o pseudo.h5
+          mt-knn propagate train-pca.h5 --split split.h5 --prior uniform -o pseudo-balanced.h5
         """)
 
     @Argument(help: "Features file.") var features: String
     @Option(help: "Split file with the labelled samples.") var split: String
     @Option(name: [.short, .long], parsing: .unconditional, help: "Voters per sample, >= 1 (default: min(#labelled, 200)).") var k: Int?
     @Option(parsing: .unconditional, help: NumericChecks.help("Temperature T of the vote weights exp(s / T)", .positive)) var temperature = KNNVoting.defaultTemperature
+    @OptionGroup var prior: PriorOptions
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
@@ -67,7 +70,7 @@ struct KNNPropagateCommand: ToolCommand {
     }
 
     func execute() throws {
-        try KNNVoting.run(features: features, split: split, k: k, temperature: temperature,
+        try KNNVoting.run(features: features, split: split, k: k, temperature: temperature, prior: prior.balancing(),
                           memoryBudget: memory.memory.bytes, output: output.output)
     }
 }
@@ -89,6 +92,7 @@ struct KNNSpreadCommand: ToolCommand {
     @Option(parsing: .unconditional, help: NumericChecks.help("Most iterations", .atLeast(1))) var iterations = LabelSpreading.defaultIterations
     @Option(parsing: .unconditional, help: NumericChecks.help("Stop when no entry changes by more than this times the largest", .nonNegative)) var tolerance = LabelSpreading.defaultTolerance
     @Option(parsing: .unconditional, help: NumericChecks.help("Edge weight max(s, 0)^gamma (0: all edges weigh 1)", .nonNegative)) var gamma = LabelSpreading.defaultGamma
+    @OptionGroup var prior: PriorOptions
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
@@ -101,7 +105,7 @@ struct KNNSpreadCommand: ToolCommand {
 
     func execute() throws {
         try LabelSpreading.run(graph: graph, split: split, alpha: alpha, iterations: iterations, tolerance: tolerance,
-                               gamma: gamma, output: output.output)
+                               gamma: gamma, prior: prior.balancing(), output: output.output)
     }
 }
 

@@ -85,10 +85,13 @@ struct NcutPropagateCommand: ToolCommand {
         abstract: "Pseudo-labels from an eigen file and a split by the biased normalised cut.",
         discussion: """
         logits = V diag(1 / (lambda - alpha)) V^T prior with the reference's degree-balanced +1/-1 prior on \
-        the labelled samples; writes a pseudo-labels file with /weights = 1 - exp(-(top1 - top2) / T).
+        the labelled samples; writes a pseudo-labels file with /weights = 1 - exp(-(top1 - top2) / T). \
+        --prior adds a per-class bias to the logits, chosen by Sinkhorn-Knopp so that the predicted \
+        classes match the prior (a guard against one atypical labelled example taking another class).
 
         Example:
           mt-ncut propagate train-eigen.h5 --split split-100.h5 -o pseudo-ncut-100.h5
+          mt-ncut propagate train-eigen.h5 --split split-10.h5 --prior uniform -o pseudo-ncut-10.h5
         """)
 
     @Argument(help: "Eigen file (mt-ncut eigen).")
@@ -109,6 +112,7 @@ struct NcutPropagateCommand: ToolCommand {
     @Option(parsing: .unconditional, help: "Eigenpairs to use after the skipped ones, >= 1 (default: all in the file).")
     var pairs: Int?
 
+    @OptionGroup var prior: PriorOptions
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
@@ -128,6 +132,7 @@ struct NcutPropagateCommand: ToolCommand {
         options.temperature = temperature
         options.skip = skip
         options.pairs = pairs
+        options.prior = try prior.balancing()
         try NormalizedCut.runPropagate(eigen: eigen, split: split, options: options, output: output.output)
     }
 }

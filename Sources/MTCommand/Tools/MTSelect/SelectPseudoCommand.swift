@@ -20,7 +20,7 @@ struct SelectPseudoCommand: ToolCommand {
           mt-select pseudo teacher.h5 --per-class-top 1000 --top-classes 3 --exclude-labeled -o student.h5
         """)
 
-    enum Balance: String, CaseIterable, ExpressibleByArgument { case none, sinkhorn }
+    enum Balance: String, CaseIterable, ExpressibleByArgument { case auto, none, sinkhorn }
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: OutputOption
@@ -49,11 +49,11 @@ struct SelectPseudoCommand: ToolCommand {
     @Option(help: "Training weight of pseudo-labelled samples (nc: the method's own /weights).")
     var weights: SelectionWeighting = .confidence
 
-    @Option(help: "Rebalance the class marginals to the prior before choosing.")
-    var balance: Balance = .none
+    @Option(help: "Rebalance the class marginals to the prior before choosing: sinkhorn (the balanced distributions), none, or auto: the propagation's class prior (as --prior of mt-knn/mt-ncut, lambda 5, slack 0.1) when the pseudo-labels come from one label per class or fewer and have no prior yet.")
+    var balance: Balance = .auto
 
-    @Option(help: "Class prior for --balance sinkhorn (labeled: class frequencies of the labelled set).")
-    var prior: SelectionPrior = .uniform
+    @Option(help: "Class prior for --balance sinkhorn: uniform, labeled (class frequencies of the labelled set), or FILE (class weights as text, or a dataset's label frequencies).")
+    var prior: PriorArgument = .uniform
 
     @Option(parsing: .unconditional, help: NumericChecks.help("Sinkhorn power applied to the probabilities first (1 = as given; self-label uses 25)", .positive))
     var sinkhornLambda: Double = 1
@@ -85,7 +85,8 @@ struct SelectPseudoCommand: ToolCommand {
             else { .reliable(reliable!) }
         let sinkhorn = balance == .sinkhorn
             ? SinkhornKnopp(lambda: sinkhornLambda, maxIterations: sinkhornIterations, tolerance: sinkhornTolerance) : nil
-        try PseudoLabelSelection(strategy: strategy, weighting: weights, balance: sinkhorn, prior: prior, excludesLabeled: excludeLabeled)
+        try PseudoLabelSelection(strategy: strategy, weighting: weights, balance: sinkhorn, prior: try prior.resolve(), excludesLabeled: excludeLabeled,
+                                 balancesFewLabels: balance == .auto)
             .run(input: input, output: output.output)
     }
 }
