@@ -77,7 +77,8 @@ for seed in $SEEDS; do
         tag="$(tag "$method" "$prior" "$lambda" "$slack")-n$LABELS-s$seed"
         pseudo="$out/pseudo-$tag.h5" selection="$out/selection-$tag.h5" model="$out/finetune-$tag-i$FINETUNE_STEPS.h5"
         propagate "$method" "$prior" "$lambda" "$slack" "$split" "$ssl/eigen.h5" "$ssl/features.h5" "$pseudo"
-        [ -f "$selection" ] || "$bin/mt-select" pseudo "$pseudo" --ratio 1 --weights confidence "${flags[@]}" -o "$selection"
+        # --balance none: the configuration alone decides the prior (mt-select would balance a 1-label draw itself).
+        [ -f "$selection" ] || "$bin/mt-select" pseudo "$pseudo" --ratio 1 --weights confidence --balance none "${flags[@]}" -o "$selection"
         [ -f "$model" ] || "$bin/mt-train" classifier "$ssl/train.h5" --selection "$selection" --init "$ssl/simclr-e2.h5" --arch mnist-cnn \
             --iterations "$FINETUNE_STEPS" --seed "$seed" "${flags[@]}" -o "$model"
         [ -f "$model.json" ] || "$bin/mt-eval" model "$model" "$ssl/test.h5" "${flags[@]}" --json "$model.json" >/dev/null

@@ -79,7 +79,8 @@ public struct PseudoLabelSelection: Sendable {
     /// `--balance auto` balances propagations of at most this many labelled samples per class: with one
     /// label per class an atypical example can take another class's images (issue 20), and the prior
     /// undoes most of it (MNIST, 20 draws: worst pseudo-labels 83.6 -> 91.1 %, mean 96.1 -> 96.5 %); at
-    /// five per class no draw was bad and the uniform prior cost 0.6 points (bench/RESULTS.md).
+    /// five per class no draw was bad and the prior gained nothing (bench/RESULTS.md). On classes that
+    /// really are unequal a uniform prior is wrong, hence only where one draw can be this bad.
     public static let fewLabelsPerClass = 1
 
     /// The class prior `--balance auto` applies to `pseudo` before selecting (`PriorBalancing` with its
