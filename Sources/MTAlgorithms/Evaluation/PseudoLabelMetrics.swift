@@ -75,9 +75,7 @@ public struct PseudoLabelMetrics: Sendable, Equatable {
 
     /// Metrics of a pseudo-labels file: every sample outside its labelled set.
     public static func evaluate(_ pseudo: PseudoLabels, truth: [Int32], classCount: Int) -> PseudoLabelMetrics {
-        var isLabeled = [Bool](repeating: false, count: pseudo.count)
-        for index in pseudo.labeled { isLabeled[index] = true }
-        let samples = (0..<pseudo.count).filter { !isLabeled[$0] }
+        let samples = pseudo.unlabeledIndices
         return PseudoLabelMetrics(samples: samples, predicted: samples.map { pseudo.labels[$0] },
                                   confidence: samples.map { pseudo.confidence[$0] }, truth: truth, classCount: classCount)
     }

@@ -84,9 +84,7 @@ public struct PriorBalancing: Sendable, Equatable {
         guard let marginals = prior.marginals(classes: classes, labeledLabels: pseudo.labeledLabels) else {
             throw MTError.badInput(origin, nil, "expected \(classes) nonnegative class weights with a positive sum")
         }
-        var isLabeled = [Bool](repeating: false, count: pseudo.count)
-        for index in pseudo.labeled { isLabeled[index] = true }
-        let rows = (0..<pseudo.count).filter { !isLabeled[$0] }
+        let rows = pseudo.unlabeledIndices
         var gathered = [Float](repeating: 0, count: rows.count * classes)
         for (slot, row) in rows.enumerated() {
             for c in 0..<classes { gathered[slot * classes + c] = pseudo.probs[row * classes + c] }
@@ -132,10 +130,8 @@ public struct PriorBalancing: Sendable, Equatable {
         let (factors, attributes, diagnostics) = try classFactors(pseudo)
         let classes = pseudo.classCount
         var balanced = pseudo
-        var isLabeled = [Bool](repeating: false, count: pseudo.count)
-        for index in pseudo.labeled { isLabeled[index] = true }
         let scale = factors.map(Float.init)
-        for row in 0..<pseudo.count where !isLabeled[row] {
+        for row in pseudo.unlabeledIndices {
             let base = row * classes
             var total: Float = 0
             for c in 0..<classes {

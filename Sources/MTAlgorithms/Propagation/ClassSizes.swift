@@ -11,10 +11,8 @@ extension PseudoLabels {
     /// its own), and finetuning on the result cannot undo it.
     public func classSizeDiagnostics() -> Diagnostics {
         var diagnostics = Diagnostics()
-        var isLabeled = [Bool](repeating: false, count: count)
-        for index in labeled { isLabeled[index] = true }
         var predicted = [Int](repeating: 0, count: classCount), given = [Int](repeating: 0, count: classCount)
-        for (index, label) in labels.enumerated() where !isLabeled[index] { predicted[Int(label)] += 1 }
+        for index in unlabeledIndices { predicted[Int(labels[index])] += 1 }
         for label in labeledLabels { given[Int(label)] += 1 }
         let unlabeled = predicted.reduce(0, +)
         guard unlabeled > 0, !labeledLabels.isEmpty else { return diagnostics }
@@ -73,12 +71,12 @@ extension PseudoLabels {
 }
 
 extension KNNGraph {
-    /// Row `row`'s neighbours without `row` itself, at most `limit` of them.
-    func neighbours(of row: Int, excludingSelf: Bool = true, limit: Int) -> [Int] {
+    /// Row `row`'s first `limit` neighbours other than sample `excluded` (the queried sample itself).
+    func neighbours(of row: Int, excluding excluded: Int, limit: Int = PseudoLabels.neighbourhoodSize) -> [Int] {
         var found: [Int] = []
         for position in 0..<k where found.count < limit {
             let neighbour = Int(neighbors[row * k + position])
-            if neighbour >= 0 && !(excludingSelf && neighbour == row) { found.append(neighbour) }
+            if neighbour >= 0 && neighbour != excluded { found.append(neighbour) }
         }
         return found
     }

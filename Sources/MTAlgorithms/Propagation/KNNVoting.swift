@@ -92,10 +92,7 @@ public enum KNNVoting {
         // Each labelled example's nearest samples in the metric, for the check of atypical examples.
         let probe = try ExactKNN.search(database, database: features, k: min(PseudoLabels.neighbourhoodSize + 1, count),
                                         memoryBudget: memoryBudget)
-        let neighbours = split.labeled.indices.map { slot in
-            probe.neighbours(of: slot, excludingSelf: false, limit: PseudoLabels.neighbourhoodSize + 1)
-                .filter { $0 != split.labeled[slot] }.prefix(PseudoLabels.neighbourhoodSize).map { $0 }
-        }
+        let neighbours = split.labeled.enumerated().map { probe.neighbours(of: $0.offset, excluding: $0.element) }
         diagnostics.append(labels.neighbourhoodDiagnostics(neighbours: neighbours, space: "in the metric"))
         return Result(labels: labels, diagnostics: diagnostics)
     }

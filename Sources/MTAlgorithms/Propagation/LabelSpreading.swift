@@ -105,7 +105,7 @@ public enum LabelSpreading {
             labels = balanced.labels
             diagnostics = balanced.diagnostics
         }
-        let neighbours = split.labeled.map { graph.neighbours(of: $0, limit: PseudoLabels.neighbourhoodSize) }
+        let neighbours = split.labeled.map { graph.neighbours(of: $0, excluding: $0) }
         diagnostics.append(labels.neighbourhoodDiagnostics(neighbours: neighbours, space: "graph edges"))
         return Result(labels: labels, iterations: done, converged: converged, diagnostics: diagnostics)
     }

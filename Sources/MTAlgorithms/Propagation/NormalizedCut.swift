@@ -195,25 +195,20 @@ public enum NormalizedCut {
 
     /// The samples the cut ties most strongly to each of `samples`: the largest entries of its row of the
     /// kernel V diag(1 / (lambda - alpha)) V^T the logits are made of, found as the nearest rows by inner
-    /// product in the scaled spectral embedding U = V diag((lambda - alpha)^-1/2) (an exact kNN search).
+    /// product (an exact kNN search) of the stored eigenvectors against queries V_j diag(w), w = 1 / (lambda -
+    /// alpha) on the pairs used and 0 on the others, so the N x n eigenvectors are searched in place.
     static func kernelNeighbours(_ eigen: GraphEigenpairs, columns: Range<Int>, alpha: Double, of samples: [Int]) throws -> [[Int]] {
-        let n = eigen.count, stored = eigen.pairCount, used = columns.count
-        let scale = columns.map { Float(1 / max(Double(eigen.eigenvalues[$0]) - alpha, smallestDenominator).squareRoot()) }
-        var embedding = [Float](repeating: 0, count: n * used)
-        for row in 0..<n {
-            for (i, column) in columns.enumerated() { embedding[row * used + i] = eigen.eigenvectors[row * stored + column] * scale[i] }
-        }
-        var queries = [Float](repeating: 0, count: samples.count * used)
+        let stored = eigen.pairCount
+        var weight = [Float](repeating: 0, count: stored)
+        for column in columns { weight[column] = Float(1 / max(Double(eigen.eigenvalues[column]) - alpha, smallestDenominator)) }
+        var queries = [Float](repeating: 0, count: samples.count * stored)
         for (slot, sample) in samples.enumerated() {
-            for i in 0..<used { queries[slot * used + i] = embedding[sample * used + i] }
+            for column in columns { queries[slot * stored + column] = eigen.eigenvectors[sample * stored + column] * weight[column] }
         }
-        let database = try RowMatrix(embedding, count: n, dimension: used, origin: "eigenvectors")
-        let probe = try ExactKNN.search(RowMatrix(queries, count: samples.count, dimension: used, origin: "eigenvectors"),
-                                        database: database, k: min(PseudoLabels.neighbourhoodSize + 1, n))
-        return samples.indices.map { slot in
-            probe.neighbours(of: slot, excludingSelf: false, limit: PseudoLabels.neighbourhoodSize + 1)
-                .filter { $0 != samples[slot] }.prefix(PseudoLabels.neighbourhoodSize).map { $0 }
-        }
+        let database = try RowMatrix(eigen.eigenvectors, count: eigen.count, dimension: stored, origin: "eigenvectors")
+        let probe = try ExactKNN.search(RowMatrix(queries, count: samples.count, dimension: stored, origin: "eigenvectors"),
+                                        database: database, k: min(PseudoLabels.neighbourhoodSize + 1, eigen.count))
+        return samples.enumerated().map { probe.neighbours(of: $0.offset, excluding: $0.element) }
     }
 
     /// Labels, margin weights and softmax probabilities from the logits; labelled rows keep their label.

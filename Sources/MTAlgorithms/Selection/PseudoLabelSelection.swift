@@ -113,9 +113,7 @@ public struct PseudoLabelSelection: Sendable {
             throw MTError.badInput(source, "/weights", "expected float32 [N] for --weights nc, found none (the method wrote no weights)")
         }
         let classes = pseudo.classCount
-        var isLabeled = [Bool](repeating: false, count: pseudo.count)
-        for index in pseudo.labeled { isLabeled[index] = true }
-        let candidates = (0..<pseudo.count).filter { !isLabeled[$0] }
+        let candidates = pseudo.unlabeledIndices
         var labels = candidates.map { pseudo.labels[$0] }
         var confidence = candidates.map { Double(pseudo.confidence[$0]) }
         var parameters = strategy.attributes

@@ -42,10 +42,9 @@ public enum PriorArgument: ExpressibleByArgument, Sendable, Equatable {
             if let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 8),
                head == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) {
                 let truth = try TruthLabels.read(path)
-                var counts = [Double](repeating: 0, count: truth.classCount)
-                for label in truth.labels where label >= 0 { counts[Int(label)] += 1 }
-                guard counts.reduce(0, +) > 0 else { throw MTError.badInput(path, "/labels", "expected some known labels (>= 0) for a prior, found none") }
-                return .marginals(counts)
+                let known = truth.labels.filter { $0 >= 0 }
+                guard !known.isEmpty else { throw MTError.badInput(path, "/labels", "expected some known labels (>= 0) for a prior, found none") }
+                return .marginals(ClassPrior.labeled.marginals(classes: truth.classCount, labeledLabels: known)!)
             }
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw MTError.badInput(path, nil, "expected UTF-8 text of class weights")

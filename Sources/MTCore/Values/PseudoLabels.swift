@@ -34,4 +34,11 @@ public struct PseudoLabels: Sendable {
         self.method = method
         self.parameters = parameters
     }
+
+    /// The samples outside the labelled set, in index order: what propagation predicts and what is evaluated.
+    public var unlabeledIndices: [Int] {
+        var isLabeled = [Bool](repeating: false, count: count)
+        for index in labeled { isLabeled[index] = true }
+        return (0..<count).filter { !isLabeled[$0] }
+    }
 }

@@ -49,7 +49,7 @@ struct SelectPseudoCommand: ToolCommand {
     @Option(help: "Training weight of pseudo-labelled samples (nc: the method's own /weights).")
     var weights: SelectionWeighting = .confidence
 
-    @Option(help: "Rebalance the class marginals to the prior before choosing: sinkhorn (the balanced distributions), none, or auto: the propagation's class prior (as --prior of mt-knn/mt-ncut, lambda 5, slack 0.1) when the pseudo-labels come from one label per class or fewer and have no prior yet.")
+    @Option(help: "Rebalance the class marginals to the prior before choosing: sinkhorn (the balanced distributions), none, or auto: the propagation's class prior (as --prior of mt-knn/mt-ncut, lambda \(PriorBalancing.defaultLambda), slack \(PriorBalancing.defaultSlack)) when the pseudo-labels come from one label per class or fewer and have no prior yet.")
     var balance: Balance = .auto
 
     @Option(help: "Class prior for --balance sinkhorn: uniform, labeled (class frequencies of the labelled set), or FILE (class weights as text, or a dataset's label frequencies).")
