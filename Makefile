@@ -9,7 +9,7 @@ OUT        ?= out
 DEMO_EPOCHS ?= 3
 VENV       ?= .venv
 PYTHON     := $(VENV)/bin/python
-DEBIAN_PACKAGES := libhdf5-dev libopenblas-dev liblapacke-dev libpng-dev zlib1g-dev pkg-config hdf5-tools python3-venv strace
+DEBIAN_PACKAGES := libhdf5-dev libopenblas-dev liblapacke-dev libpng-dev libturbojpeg0-dev zlib1g-dev pkg-config hdf5-tools python3-venv strace
 
 .PHONY: all setup build test demo table python clean
 
@@ -31,11 +31,11 @@ build: setup
 	  --explicit-target-dependency-import-check error
 
 # A Python environment for the interoperability and reference tests: h5py, numpy, scikit-learn (the
-# clustering metrics' reference) and PyTorch's CPU-only build. Without network access those tests skip
-# with a message.
-python: $(VENV)/.ready-v2
-$(VENV)/.ready-v2:
-	@python3 -m venv $(VENV) && $(PYTHON) -m pip install -q numpy h5py scikit-learn && touch $@ \
+# clustering metrics' reference), Pillow (the resizing reference) and PyTorch's CPU-only build. Without
+# network access those tests skip with a message.
+python: $(VENV)/.ready-v3
+$(VENV)/.ready-v3:
+	@python3 -m venv $(VENV) && $(PYTHON) -m pip install -q numpy h5py scikit-learn pillow && touch $@ \
 	  || echo "note: could not set up $(VENV) (h5py interop tests will skip)"
 	@$(PYTHON) -m pip install -q "torch==2.13.0+cpu" 2>/dev/null \
 	  || echo "note: PyTorch not installed in $(VENV) (the torch2h5 round trip will skip)"

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // System libraries come from Debian packages (see `make setup`): libhdf5-dev, libopenblas-dev,
-// liblapacke-dev, libpng-dev, zlib1g-dev.
+// liblapacke-dev, libpng-dev, libturbojpeg0-dev, zlib1g-dev.
 //
 // The library is cut into layers with one direction of dependency (docs/ARCHITECTURE.md):
 //
@@ -31,9 +31,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("turbojpeg")]),
 
         .target(name: "MTCore", dependencies: ["CBLAS"]),
-        .target(name: "MTStorage", dependencies: ["MTCore", "CHDF5", "CZlib", "CPNG"]),
+        .target(name: "MTStorage", dependencies: ["MTCore", "CHDF5", "CZlib", "CPNG", "CJPEG"]),
         .target(name: "MTAlgorithms", dependencies: ["MTCore"]),
         .target(name: "MTNetwork", dependencies: ["MTCore", "MTAlgorithms"]),
         .target(

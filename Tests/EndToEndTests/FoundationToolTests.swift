@@ -91,8 +91,9 @@ import TestSupport
             try expectRefused("mt-features", ["import", "mnist", dir + "/short.idx", dir + "/lab2.idx"], in: dir, output: dir + "/out.h5", mentioning: "too short")
 
             try FileManager.default.createDirectory(atPath: dir + "/png/a", withIntermediateDirectories: true)
-            try Data("\u{89}PNG\r\n\u{1A}\nxx".utf8).write(to: URL(fileURLWithPath: dir + "/png/a/x.png"))
+            try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x78, 0x78]).write(to: URL(fileURLWithPath: dir + "/png/a/x.png"))
             try expectRefused("mt-features", ["import", "png", dir + "/png"], in: dir, output: dir + "/out.h5", mentioning: "x.png: cannot decode PNG")
+            try expectRefused("mt-features", ["import", "images", dir + "/png", "--size", "8"], in: dir, output: dir + "/out.h5", mentioning: "x.png: cannot decode PNG: file truncated in the header")
 
             try expectRefused("mt-select", ["split", dir + "/text.h5", "--per-class", "1"], in: dir, output: dir + "/out.h5", mentioning: "not an HDF5 file")
         }

@@ -57,7 +57,7 @@ import TestSupport
             #expect(scalars.map { $0["accuracy"] } == [0.6, 0.5])
 
             #expect(TestSupport.files(in: dir + "/plots") == ["accuracy-coverage.png", "confusion-knn.png", "confusion-top half.png"])
-            let curves = try PNGImage.read(dir + "/plots/accuracy-coverage.png")
+            let curves = try PixelImage.readPNG(dir + "/plots/accuracy-coverage.png")
             #expect(curves.width == 960 && curves.height == 640)
             #expect(Set(curves.pixels).count > 20)
             #expect(TestSupport.files(in: dir).allSatisfy { !$0.hasPrefix(".") })
@@ -121,7 +121,7 @@ import TestSupport
             #expect(runs[0].scalar("evaluated") == 1970 && runs[1].scalar("evaluated") == 985)
             #expect(all > 0.5 && top > all && runs[0].scalar("auc")! > all, "accuracy \(all), top half \(top)")
             #expect(runs[0].classNames == (0..<10).map(String.init))
-            #expect(try PNGImage.read(dir + "/plots/confusion-pseudo.png").width > 300)
+            #expect(try PixelImage.readPNG(dir + "/plots/confusion-pseudo.png").width > 300)
         }
     }
 

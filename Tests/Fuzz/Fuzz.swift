@@ -2,9 +2,9 @@ import Foundation
 import MTCore
 import MTStorage
 
-// Fuzz targets for the readers of untrusted files: the MNIST idx, CIFAR and PNG importers and every HDF5
+// Fuzz targets for the readers of untrusted files: the MNIST idx, CIFAR, PNG and JPEG importers and every HDF5
 // artifact reader. One entry point, `LLVMFuzzerTestOneInput`; the target is chosen by MT_FUZZ_TARGET
-// (idx, cifar, png, artifact). Built by Tests/Fuzz/run.sh with -sanitize=fuzzer,address (-D FUZZING), it
+// (idx, cifar, png, jpeg, artifact). Built by Tests/Fuzz/run.sh with -sanitize=fuzzer,address (-D FUZZING), it
 // is a libFuzzer binary; built plainly (as `make build` does), it is the regression runner: every file
 // named on the command line goes through its target once (`mt-fuzz TARGET FILE...`), which is how the
 // saved crashes in Tests/Fuzz/regressions/ are replayed by the test suite.
@@ -42,8 +42,14 @@ func fuzzOne(_ target: String, _ bytes: UnsafeRawBufferPointer) {
             let folder = scratch + "/png/digit"
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             write(bytes, to: folder + "/a.png")
-            _ = try? PNGImage.read(folder + "/a.png")
-            _ = try? PNGFolderImporter.load(directory: scratch + "/png", name: "fuzz")
+            _ = try? PixelImage.readPNG(folder + "/a.png")
+            _ = try? ImageFolderImporter(directory: scratch + "/png", name: "fuzz").load()
+        case "jpeg":
+            let folder = scratch + "/jpeg/digit"
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            write(bytes, to: folder + "/a.jpg")
+            _ = try? ImageFileHeader.read(folder + "/a.jpg")
+            _ = try? ImageFolderImporter(directory: scratch + "/jpeg", name: "fuzz").load()
         case "artifact":
             let path = scratch + "/artifact.h5"
             write(bytes, to: path)

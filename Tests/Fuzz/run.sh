@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the readers of untrusted files with libFuzzer + AddressSanitizer, each target for a bounded time.
 #
-#   Tests/Fuzz/run.sh                      # every target (idx cifar png artifact), 600 s each, one at a time
+#   Tests/Fuzz/run.sh                      # every target (idx cifar png jpeg artifact), 600 s each, one at a time
 #   SECONDS_PER_TARGET=60 Tests/Fuzz/run.sh artifact png
 #   JOBS=2 Tests/Fuzz/run.sh               # two targets at once (one core each)
 #   KEEP_GOING=1 Tests/Fuzz/run.sh artifact  # do not stop at the first crash (libFuzzer's fork mode)
@@ -13,7 +13,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-targets=${*:-idx cifar png artifact}
+targets=${*:-idx cifar png jpeg artifact}
 seconds=${SECONDS_PER_TARGET:-600}
 jobs=${JOBS:-1}
 mnist=${MNIST_DIR:-$root/../shared/datasets/mnist}
@@ -28,7 +28,7 @@ bin="$root/.build/release"
 # Seeds: small valid inputs of every kind.
 corpus="$work/corpus"
 if [ ! -d "$corpus/artifact" ]; then
-    mkdir -p "$corpus"/{idx,cifar,png,artifact}
+    mkdir -p "$corpus"/{idx,cifar,png,jpeg,artifact}
     tmp=$(mktemp -d)
     # idx: 2-byte split length, then the first 20 images (16-byte header + 20 * 784) and 20 labels.
     python3 - "$mnist" "$corpus/idx/mnist-20" <<'PY'

@@ -122,6 +122,12 @@ extension TestSupport {
         return python
     }()
 
+    /// A Python with Pillow, found as `pythonWithH5py` is (the resizing reference; `.needsPillow`).
+    public static let pythonWithPillow: String? = {
+        guard let python = pythonWithH5py, let result = try? runPython(python, "import PIL.Image"), result.status == 0 else { return nil }
+        return python
+    }()
+
     /// Runs a Python script given as text.
     public static func runPython(_ python: String, _ script: String) throws -> ToolResult {
         try execute(python, ["-c", script])
@@ -129,7 +135,7 @@ extension TestSupport {
 }
 
 /// Conditions of tests that need something the repository cannot ship. A disabled test is listed as
-/// skipped with its reason; `make test` provides all three, so CI shows none skipped.
+/// skipped with its reason; `make test` provides all of them, so CI shows none skipped.
 extension Trait where Self == ConditionTrait {
     public static var needsMNIST: Self {
         .enabled(if: TestSupport.mnistDirectory != nil, "needs MNIST: set MNIST_DIR or place it in ../shared/datasets/mnist")
@@ -141,6 +147,10 @@ extension Trait where Self == ConditionTrait {
 
     public static var needsTorch: Self {
         .enabled(if: TestSupport.pythonWithTorch != nil, "needs a Python with torch and h5py: run `make python` or set MT_PYTHON")
+    }
+
+    public static var needsPillow: Self {
+        .enabled(if: TestSupport.pythonWithPillow != nil, "needs a Python with Pillow: run `make python` or set MT_PYTHON")
     }
 
     public static var needsScikitLearn: Self {

@@ -86,25 +86,31 @@ import Testing
 }
 
 @Suite struct PNGImportTests {
-    func gray(_ value: UInt8, _ size: Int = 4) -> PNGImage {
-        PNGImage(pixels: [UInt8](repeating: value, count: size * size), width: size, height: size, channels: 1)
+    func folder(_ directory: String, labels: ImageFolderImporter.Labels = .folders) throws -> ImageDataset {
+        var importer = ImageFolderImporter(directory: directory, name: "p")
+        importer.labels = labels
+        return try importer.load()
+    }
+
+    func gray(_ value: UInt8, _ size: Int = 4) -> PixelImage {
+        PixelImage(pixels: [UInt8](repeating: value, count: size * size), width: size, height: size, channels: 1)
     }
 
     @Test func importsClassFoldersAsGrayOrRGB() throws {
         try TestSupport.withTemporaryDirectory { dir in
             for (name, value) in [("cat", UInt8(10)), ("dog", UInt8(200))] {
                 try FileManager.default.createDirectory(atPath: "\(dir)/imgs/\(name)", withIntermediateDirectories: true)
-                try gray(value).write("\(dir)/imgs/\(name)/a.png")
-                try gray(value + 1).write("\(dir)/imgs/\(name)/b.png")
+                try gray(value).writePNG("\(dir)/imgs/\(name)/a.png")
+                try gray(value + 1).writePNG("\(dir)/imgs/\(name)/b.png")
             }
-            let dataset = try PNGFolderImporter.load(directory: dir + "/imgs", name: "p")
+            let dataset = try folder(dir + "/imgs")
             #expect(dataset.classNames == ["cat", "dog"] && dataset.labels == [0, 0, 1, 1] && dataset.channels == 1)
             #expect(dataset.images[16] == 11 && dataset.images[32] == 200)
 
             // One RGBA image makes the whole set RGB; alpha is dropped, gray is repeated.
-            let rgba = PNGImage(pixels: (0..<16).flatMap { _ in [UInt8(1), 2, 3, 255] }, width: 4, height: 4, channels: 4)
-            try rgba.write("\(dir)/imgs/dog/c.png")
-            let colour = try PNGFolderImporter.load(directory: dir + "/imgs", name: "p")
+            let rgba = PixelImage(pixels: (0..<16).flatMap { _ in [UInt8(1), 2, 3, 255] }, width: 4, height: 4, channels: 4)
+            try rgba.writePNG("\(dir)/imgs/dog/c.png")
+            let colour = try folder(dir + "/imgs")
             #expect(colour.channels == 3 && colour.count == 5)
             #expect(Array(colour.images[0..<3]) == [10, 10, 10])
             #expect(Array(colour.images[(4 * 48)..<(4 * 48 + 3)]) == [1, 2, 3])
@@ -113,9 +119,9 @@ import Testing
 
     @Test func importsAFlatFolderWithACSV() throws {
         try TestSupport.withTemporaryDirectory { dir in
-            for (index, value) in [UInt8(0), 100, 200].enumerated() { try gray(value).write("\(dir)/\(index).png") }
+            for (index, value) in [UInt8(0), 100, 200].enumerated() { try gray(value).writePNG("\(dir)/\(index).png") }
             try "file,label\n0.png,zebra\n1.png,ant\n2.png,\n".write(toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
-            let dataset = try PNGFolderImporter.load(directory: dir, labelsCSV: dir + "/labels.csv", name: "p")
+            let dataset = try folder(dir, labels: .csv(dir + "/labels.csv"))
             #expect(dataset.classNames == ["ant", "zebra"] && dataset.labels == [1, 0, -1])
         }
     }
@@ -124,14 +130,14 @@ import Testing
         try TestSupport.withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir + "/a/x", withIntermediateDirectories: true)
             try Data("\u{89}PNG\r\n\u{1A}\ngarbage".utf8).write(to: URL(fileURLWithPath: dir + "/a/x/bad.png"))
-            let corrupt = #expect(throws: MTError.self) { try PNGFolderImporter.load(directory: dir + "/a", name: "p") }
-            #expect(corrupt?.message.hasPrefix("\(dir)/a/x/bad.png: cannot decode PNG") == true)
+            let corrupt = #expect(throws: MTError.self) { try folder(dir + "/a") }
+            #expect(corrupt?.message == "\(dir)/a/x/bad.png: expected a PNG or JPEG image, found neither signature")
 
             try FileManager.default.createDirectory(atPath: dir + "/b/x", withIntermediateDirectories: true)
-            try gray(1, 4).write(dir + "/b/x/1.png")
-            try gray(1, 5).write(dir + "/b/x/2.png")
-            #expect(throws: MTError.badInput(dir + "/b/x/2.png", nil, "expected 4x4 like \(dir)/b/x/1.png, found 5x5")) {
-                try PNGFolderImporter.load(directory: dir + "/b", name: "p")
+            try gray(1, 4).writePNG(dir + "/b/x/1.png")
+            try gray(1, 5).writePNG(dir + "/b/x/2.png")
+            #expect(throws: MTError.badInput(dir + "/b/x/2.png", nil, "expected 4x4 like x/1.png, found 5x5 (give --size to resize)")) {
+                try folder(dir + "/b")
             }
         }
     }
@@ -166,18 +172,18 @@ import Testing
             // 16-bit gray: 0xFF00 -> 255, 0x0100 -> 1 (high byte kept).
             try Data(png(width: 2, height: 1, depth: 16, colorType: 0, rows: [[0xFF, 0x00, 0x01, 0x00]]))
                 .write(to: URL(fileURLWithPath: dir + "/g16.png"))
-            let sixteen = try PNGImage.read(dir + "/g16.png")
+            let sixteen = try PixelImage.readPNG(dir + "/g16.png")
             #expect(sixteen.channels == 1 && sixteen.pixels == [255, 1])
 
             // 1-bit gray: bits 1,0,1,1 -> 255, 0, 255, 255.
             try Data(png(width: 4, height: 1, depth: 1, colorType: 0, rows: [[0b1011_0000]]))
                 .write(to: URL(fileURLWithPath: dir + "/g1.png"))
-            #expect(try PNGImage.read(dir + "/g1.png").pixels == [255, 0, 255, 255])
+            #expect(try PixelImage.readPNG(dir + "/g1.png").pixels == [255, 0, 255, 255])
 
             // 8-bit palette: indices 1, 0 into [red, green].
             try Data(png(width: 2, height: 1, depth: 8, colorType: 3, rows: [[1, 0]], palette: [255, 0, 0, 0, 255, 0]))
                 .write(to: URL(fileURLWithPath: dir + "/p.png"))
-            let palette = try PNGImage.read(dir + "/p.png")
+            let palette = try PixelImage.readPNG(dir + "/p.png")
             #expect(palette.channels == 3 && palette.pixels == [0, 255, 0, 255, 0, 0])
         }
     }

@@ -10,7 +10,7 @@ import TestSupport
     /// What each target may import besides the standard library, Foundation and Dispatch.
     static let allowed: [String: Set<String>] = [
         "MTCore": ["CBLAS"],
-        "MTStorage": ["MTCore", "CHDF5", "CZlib", "CPNG"],
+        "MTStorage": ["MTCore", "CHDF5", "CZlib", "CPNG", "CJPEG"],
         "MTAlgorithms": ["MTCore"],
         "MTNetwork": ["MTCore", "MTAlgorithms"],
         "MTCommand": ["MTCore", "MTStorage", "MTAlgorithms", "MTNetwork", "CBLAS", "CMalloc", "ArgumentParser"],

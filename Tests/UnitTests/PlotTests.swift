@@ -14,7 +14,7 @@ import Testing
     }
 
     /// Pixels of `image` equal to `color`.
-    func count(_ image: PNGImage, _ color: PlotColor) -> Int {
+    func count(_ image: PixelImage, _ color: PlotColor) -> Int {
         stride(from: 0, to: image.pixels.count, by: 3).filter {
             image.pixels[$0] == color.r && image.pixels[$0 + 1] == color.g && image.pixels[$0 + 2] == color.b
         }.count
@@ -47,7 +47,7 @@ import Testing
         let flat = [Float](repeating: 0.8, count: 500)
         try PlotCharts.accuracyCoverage([("falling", falling), ("flat", flat)], title: "Accuracy vs coverage")
             .writePNG(directory + "/curves.png", inputs: [])
-        let image = try PNGImage.read(directory + "/curves.png")
+        let image = try PixelImage.readPNG(directory + "/curves.png")
         #expect(image.width == 960 && image.height == 640 && image.channels == 3)
         #expect(count(image, PlotColor.cycle[0]) > 500)  // the first curve, fully covered pixels
         #expect(count(image, PlotColor.cycle[1]) > 500)
@@ -62,7 +62,7 @@ import Testing
                              confusion: [8, 2, 0, 1, 9, 0, 0, 5, 5], perClass: [], curves: [])
         let canvas = PlotCharts.confusion(run, title: "r: confusion")
         try canvas.writePNG(directory + "/confusion.png", inputs: [])
-        let image = try PNGImage.read(directory + "/confusion.png")
+        let image = try PixelImage.readPNG(directory + "/confusion.png")
         #expect(image.width == canvas.width && image.height == canvas.height)
         #expect(image.pixels == canvas.pixels)
         // A cell corner away from its number has the colour of its row share: 0 for (0,2), 90% for (1,1).

@@ -1,7 +1,8 @@
 /// A labelled image data set in memory: the `dataset` artifact.
 ///
 /// On disk: `/images` uint8 [N,H,W,C] (chunked, gzip), `/labels` int32 [N] with -1 for unknown,
-/// `/class_names` strings [C]; attribute `name`.
+/// `/class_names` strings [C]; optionally `/paths` strings [N] (each image's file, relative to the imported
+/// folder); attribute `name`.
 public struct ImageDataset: Sendable {
     public var images: [UInt8]
     public var count: Int
@@ -11,10 +12,13 @@ public struct ImageDataset: Sendable {
     public var labels: [Int32]
     public var classNames: [String]
     public var name: String
+    /// Source file of each image (folder imports), else empty.
+    public var paths: [String]
 
     public init(images: [UInt8], count: Int, height: Int, width: Int, channels: Int,
-                labels: [Int32], classNames: [String], name: String) {
+                labels: [Int32], classNames: [String], name: String, paths: [String] = []) {
         precondition(images.count == count * height * width * channels && labels.count == count)
+        precondition(paths.isEmpty || paths.count == count)
         self.images = images
         self.count = count
         self.height = height
@@ -23,6 +27,7 @@ public struct ImageDataset: Sendable {
         self.labels = labels
         self.classNames = classNames
         self.name = name
+        self.paths = paths
     }
 
     /// Values per image (H * W * C).

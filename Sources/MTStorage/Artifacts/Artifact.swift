@@ -254,6 +254,11 @@ public final class ArtifactReader {
         guard classMatches, found.shape.count == shape.count else {
             throw MTError.badInput(path, name, "expected \(expected), found \(found)")
         }
+        try bindDimensions(name, found, expected, shape)
+    }
+
+    /// Checks `found`'s sizes against the fixed dimensions of `shape` and binds (or checks) its named ones.
+    private func bindDimensions(_ name: String, _ found: H5DatasetInfo, _ expected: String, _ shape: [ShapeDimension]) throws {
         for (size, dimension) in zip(found.shape, shape) {
             switch dimension {
             case .fixed(let want) where want != size:
@@ -272,9 +277,21 @@ public final class ArtifactReader {
     /// `/class_names` when the file has it, else empty.
     public func classNames() throws -> [String] {
         guard file.exists("/class_names") else { return [] }
-        // Charged at a pointer and a short name per entry: the declared count is what could be huge.
-        try reserve(try file.info("/class_names"), elementSize: 64, for: "/class_names")
-        return try file.readStrings("/class_names")
+        // A dimension of its own: "C" means channels in a dataset file and classes elsewhere.
+        return try readStrings("/class_names", shape: ["class_names"])
+    }
+
+    /// Reads a string dataset of `shape`, checked and bound as numeric ones are.
+    public func readStrings(_ name: String, shape: [ShapeDimension]) throws -> [String] {
+        let found = try file.info(name)
+        let expected = "string [\(shape.map(\.description).joined(separator: ","))]"
+        guard found.isString, found.shape.count == shape.count else {
+            throw MTError.badInput(path, name, "expected \(expected), found \(found)")
+        }
+        try bindDimensions(name, found, expected, shape)
+        // Charged at a pointer and a short text per entry: the declared count is what could be huge.
+        try reserve(found, elementSize: 64, for: name)
+        return try file.readStrings(name)
     }
 
     public func stringAttribute(_ name: String) -> String? { file.stringAttribute(name) }

@@ -10,12 +10,13 @@ extension ImageDataset {
         try reader.check("/labels", as: Int32.self, shape: ["N"])
         let images = try reader.read("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
         let names = try reader.classNames()
+        let paths = reader.file.exists("/paths") ? try reader.readStrings("/paths", shape: ["N"]) : []
         let (labels, classCount) = try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count,
                                                         unknownAllowed: true)
         return ImageDataset(images: images.values, count: images.shape[0], height: images.shape[1],
                             width: images.shape[2], channels: images.shape[3], labels: labels,
                             classNames: names.isEmpty ? (0..<classCount).map(String.init) : names,
-                            name: reader.stringAttribute("name") ?? "")
+                            name: reader.stringAttribute("name") ?? "", paths: paths)
     }
 
     /// Writes the dataset artifact atomically.
@@ -24,6 +25,7 @@ extension ImageDataset {
         try writer.file.write("/images", images, shape: [count, height, width, channels], deflate: 4)
         try writer.file.write("/labels", labels)
         try writer.file.writeStrings("/class_names", classNames)
+        if !paths.isEmpty { try writer.file.writeStrings("/paths", paths) }
         try writer.file.setAttribute("name", name)
         try writer.commit()
     }

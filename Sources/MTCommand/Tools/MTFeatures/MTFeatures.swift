@@ -19,31 +19,67 @@ extension ImportFormat: ExpressibleByArgument {}
 struct FeaturesImportCommand: ToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import MNIST, CIFAR-10/100 or a folder of PNG images into a dataset file.",
+        abstract: "Import MNIST, CIFAR-10/100 or a folder of PNG/JPEG images into a dataset file.",
         discussion: """
+        images: PNG and JPEG files of any size and mode (gray, RGB, RGBA, palette; CMYK JPEG refused), \
+        found by extension below DIR. Labels from one subfolder per class (default), a CSV of path,label \
+        rows (--labels FILE.csv, paths relative to DIR) or none (--labels none: all -1). Each image's path \
+        is kept in /paths. --size S resizes as torchvision's Resize(S) + CenterCrop(S) with Pillow's \
+        antialiased bilinear filter (or --resize squash: S x S); without it every image must have the same \
+        size. Photos are turned upright by their EXIF orientation unless --exif ignore. Decoding uses every \
+        core; --memory bounds the rows held at once.
         Examples:
           mt-features import mnist mnist/ --split train -o mnist-train.h5
           mt-features import mnist train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz -o train.h5
           mt-features import cifar10 cifar-10-batches-bin/ --split test -o cifar10-test.h5
-          mt-features import png photos/ -o photos.h5          (one subfolder per class)
-          mt-features import png photos/ --labels labels.csv -o photos.h5
+          mt-features import images photos/ --size 224 -o photos.h5        (one subfolder per class)
+          mt-features import images photos/ --labels labels.csv --size 224 --skip-bad -o photos.h5
+          mt-features import images unlabelled/ --labels none --size 96 -o pool.h5
         """)
 
-    @Argument(help: "Source format: mnist, cifar10, cifar100 or png.") var format: ImportFormat
+    @Argument(help: "Source format: mnist, cifar10, cifar100 or images (png is an older name of images).") var format: ImportFormat
     @Argument(help: "The source files, or one directory.") var inputs: [String]
     @Option(help: "With a directory: which split to import (train or test).") var split: String?
-    @Option(help: "png: CSV of file,label lines for a flat folder.") var labels: String?
+    @Option(help: "images: folders (one subfolder per class, the default), none, or a CSV of path,label rows.") var labels: String?
+    @Option(parsing: .unconditional, help: "images: output side S (default: keep the size, which must then be the same for all).") var size: Int?
+    @Option(help: "images, with --size: crop (shorter side to S, centre S x S; the default) or squash (S x S).") var resize: ResizeMode = .crop
+    @Option(help: "images: auto (gray when every image is gray), gray or rgb.") var channels: ChannelsChoice = .auto
+    @Option(help: "images: apply (turn photos upright by their EXIF orientation, the default) or ignore.") var exif: ExifChoice = .apply
+    @Flag(help: "images: skip files that cannot be read (listed in the output's /skipped) instead of stopping.") var skipBad = false
     @Option(parsing: .unconditional, help: "Import only the first N samples (>= 1).") var limit: Int?
     @Option(help: "Name stored in the file (default: FORMAT-SPLIT).") var name: String?
+    @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
+    enum ResizeMode: String, ExpressibleByArgument, CaseIterable { case crop, squash }
+    enum ChannelsChoice: String, ExpressibleByArgument, CaseIterable { case auto, gray, rgb }
+    enum ExifChoice: String, ExpressibleByArgument, CaseIterable { case apply, ignore }
+
     func validate() throws {
         try NumericChecks.check(limit, .atLeast(1), "--limit")
+        try NumericChecks.check(size, .atLeast(1), "--size")
+        let folderOnly = [("--size", size != nil), ("--skip-bad", skipBad), ("--resize", resize != .crop),
+                          ("--channels", channels != .auto), ("--exif", exif != .apply)]
+        if format != .images && format != .png, let flag = folderOnly.first(where: \.1) {
+            throw ValidationError("\(flag.0) applies to images only")
+        }
+        if format != .images && format != .png, labels != nil { throw ValidationError("--labels applies to images only") }
     }
 
     func execute() throws {
-        try DatasetImport.run(format, inputs: inputs, split: split, labelsCSV: labels, limit: limit, name: name,
+        var settings = ImageFolderSettings()
+        switch labels {
+        case nil, "folders": settings.labels = .folders
+        case "none": settings.labels = .none
+        case let csv?: settings.labels = .csv(csv)
+        }
+        if let size { settings.resize = resize == .crop ? .shorterSideCrop(size) : .squash(size) }
+        settings.channels = [.auto: .automatic, .gray: .gray, .rgb: .rgb][channels]!
+        settings.appliesOrientation = exif == .apply
+        settings.skipsBadFiles = skipBad
+        settings.memoryBudget = memory.memory.bytes
+        try DatasetImport.run(format, inputs: inputs, split: split, images: settings, limit: limit, name: name,
                               output: output.output)
     }
 }
