@@ -1,13 +1,17 @@
 import MTCore
 
-/// The labels of a dataset or features file (`/labels`, -1 unknown) and its class names: what a split is
-/// drawn from and what evaluation scores against.
+/// The labels of a dataset or features file (`/labels`, -1 unknown), its class names and (folder imports)
+/// each sample's file: what a split is drawn from, what evaluation scores against, and what a labelling
+/// tool is shown. The pixels are not read.
 public struct TruthLabels: Sendable {
     public var labels: [Int32]
     /// The file's `/class_names`; empty when it has none.
     public var classNames: [String]
     /// The number of classes: that of `/class_names` when present, else max(label) + 1.
     public var classCount: Int
+    /// The file's `/paths` (relative paths of the imported images); empty when it has none.
+    public var paths: [String]
+    public var count: Int { labels.count }
 
     public static func read(_ path: String) throws -> TruthLabels {
         let reader = try ArtifactReader(path, expecting: [.dataset, .features])
@@ -21,6 +25,7 @@ public struct TruthLabels: Sendable {
         let names = try reader.classNames()
         let (labels, classCount) = try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count,
                                                         unknownAllowed: true)
-        return TruthLabels(labels: labels, classNames: names, classCount: classCount)
+        let paths = reader.file.exists("/paths") ? try reader.readStrings("/paths", shape: ["N"]) : []
+        return TruthLabels(labels: labels, classNames: names, classCount: classCount, paths: paths)
     }
 }
