@@ -52,6 +52,10 @@ TOP_P            ?= 1#             ... over each image's TOP_P most likely class
 STUDENT_FLAGS    ?=#               e.g. --targets soft --soft-temperature 2
 POOL             ?= 100#           relab: reliable samples kept per class (mt-select clean --per-class)
 CLEAN_FLAGS      ?=
+QUERY            ?= margin#        active: how the next labels are chosen (mt-select query --by: margin, coverage, mix, random)
+ACTIVE_BUDGET    ?= 10#            active: labels asked per round
+ACTIVE_ROUNDS    ?= 10#            active: rounds of propagate -> query -> answer
+ORACLE_LABELS    ?= yes#           active: yes answers from the data set's labels (benchmarks); no waits for answers.csv
 
 # --- artifact names -------------------------------------------------------------------------------
 PIPELINE    := $(firstword $(MAKEFILE_LIST))
@@ -146,7 +150,7 @@ $(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) --json $@ > $(@:.json=.txt)
 @$(record)
 endef
 
-.PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle ssl teacher-student relab FORCE
+.PHONY: features graph eigen split pseudo select model evaluate metric-eval supervised oracle ssl teacher-student relab active FORCE
 .DELETE_ON_ERROR:
 
 features: $(TRAIN_FEATURES)
@@ -372,12 +376,67 @@ $(RELAB_MODEL_DIR)/model.h5: $(DATA)/train.h5 $(SPLIT) $(RELAB_POOL) $(if $(SSL)
 	@mkdir -p $(@D)
 	$(train)
 
+# --- active learning: propagate -> ask for the ACTIVE_BUDGET most useful labels -> answer -> propagate again --
+# Round 0 is the split; round r+1's split is round r's plus the answers to round r's questions
+# (roundR/queries.csv: mt-select query). ORACLE_LABELS=yes answers from the data set's own labels (how the
+# loop is benchmarked); ORACLE_LABELS=no stops at each round until a person has saved the filled-in table
+# as roundR/answers.csv. After the last round: selection and finetuning as for MODEL, and a table of
+# pseudo-label accuracy per round (labels spent = the split's + r x ACTIVE_BUDGET).
+ACTIVE_DIR    := $(MDIR)/$(PROP_TAG)/active-$(QUERY)-b$(ACTIVE_BUDGET)/$(SPLIT_TAG)
+ACTIVE_LAST   := $(ACTIVE_DIR)/round$(ACTIVE_ROUNDS)
+ACTIVE_MODEL_DIR := $(ACTIVE_LAST)/select-$(SELECT_TAG)/$(TRAIN_TAG)
+active_split   = $(if $(filter 0,$(1)),$(SPLIT),$(ACTIVE_DIR)/round$(1)/split.h5)
+ACTIVE_PSEUDO := $(foreach r,$(shell seq 0 $(ACTIVE_ROUNDS)),$(ACTIVE_DIR)/round$(r)/pseudo.h5)
+PROPAGATION_INPUT := $(if $(filter knn,$(PROPAGATION)),$(TRAIN_FEATURES),$(if $(filter spread,$(PROPAGATION)),$(GRAPH),$(EIGEN)))
+propagate_cmd  = $(if $(filter knn,$(PROPAGATION)),mt-knn propagate,$(if $(filter spread,$(PROPAGATION)),mt-knn spread,mt-ncut propagate)) \
+                 $(PROPAGATION_INPUT) --split $(1) $(PROPAGATE_OPTIONS)
+active: $(ACTIVE_DIR)/pseudo-by-round.json $(ACTIVE_MODEL_DIR)/test-metrics.json
+
+define active_round
+$(ACTIVE_DIR)/round$(1)/pseudo.h5: CMD = $$(call propagate_cmd,$(call active_split,$(1)))
+$(ACTIVE_DIR)/round$(1)/pseudo.h5: $$(PROPAGATION_INPUT) $(call active_split,$(1)) $$(PRIOR_FILE) $$(recorded)
+	@mkdir -p $$(@D)
+	$$(run)
+
+$(ACTIVE_DIR)/round$(1)/queries.csv: CMD = mt-select query $(ACTIVE_DIR)/round$(1)/pseudo.h5 --budget $$(ACTIVE_BUDGET) --by $$(QUERY) \
+                                           --features $$(TRAIN_FEATURES) --dataset $$(DATA)/train.h5 --seed $$(SEED)
+$(ACTIVE_DIR)/round$(1)/queries.csv: $(ACTIVE_DIR)/round$(1)/pseudo.h5 $$(TRAIN_FEATURES) $$(recorded)
+	$$(run)
+
+$(ACTIVE_DIR)/round$(2)/split.h5: CMD = mt-select split $$(DATA)/train.h5 --merge $(call active_split,$(1)) \
+                                        $$(if $$(filter yes,$$(ORACLE_LABELS)),--from-csv $(ACTIVE_DIR)/round$(1)/queries.csv --oracle,--from-csv $(ACTIVE_DIR)/round$(1)/answers.csv)
+$(ACTIVE_DIR)/round$(2)/split.h5: $$(DATA)/train.h5 $(call active_split,$(1)) \
+                                  $(ACTIVE_DIR)/round$(1)/$$(if $$(filter yes,$$(ORACLE_LABELS)),queries,answers).csv $$(recorded)
+	@mkdir -p $$(@D)
+	$$(run)
+endef
+$(foreach r,$(shell seq 0 $(ACTIVE_ROUNDS)),$(eval $(call active_round,$(r),$(shell echo $$(( $(r) + 1 ))))))
+
+$(ACTIVE_DIR)/%/answers.csv:
+	@echo "active: label the images of $(@D)/queries.csv (fill label or class_name), save the table as $@, then run make again" >&2; exit 2
+
+$(ACTIVE_DIR)/pseudo-by-round.json: CMD = mt-eval pseudo $(ACTIVE_PSEUDO) --truth $(DATA)/train.h5 \
+                                          $(foreach r,$(shell seq 0 $(ACTIVE_ROUNDS)),--name round$(r))
+$(ACTIVE_DIR)/pseudo-by-round.json: $(ACTIVE_PSEUDO) $(DATA)/train.h5 $(recorded)
+	$(evaluation)
+
+$(ACTIVE_LAST)/select-$(SELECT_TAG)/selection.h5: CMD = mt-select pseudo $(ACTIVE_LAST)/pseudo.h5 $(SELECT_FLAG) --weights $(WEIGHTS) $(SELECT_FLAGS)
+$(ACTIVE_LAST)/select-$(SELECT_TAG)/selection.h5: $(ACTIVE_LAST)/pseudo.h5 $(recorded)
+	@mkdir -p $(@D)
+	$(run)
+
+$(ACTIVE_MODEL_DIR)/model.h5: CMD = mt-train classifier $(DATA)/train.h5 --selection $(ACTIVE_LAST)/select-$(SELECT_TAG)/selection.h5 --arch $(ARCH) \
+                                    $(TRAIN_BUDGET) --seed $(SEED) $(if $(INIT),--init $(INIT)) $(TRAIN_FLAGS)
+$(ACTIVE_MODEL_DIR)/model.h5: $(DATA)/train.h5 $(ACTIVE_LAST)/select-$(SELECT_TAG)/selection.h5 $(INIT) $(recorded)
+	@mkdir -p $(@D)
+	$(train)
+
 # Test accuracy of every classifier: the finetuned one, the two baselines, the semi-supervised one, the
-# teacher/student chain and ReLaB's.
+# teacher/student chain, ReLaB's and the active loop's.
 # (sorted: the teacher is the supervised baseline or the finetuned classifier when the names say so)
 CLASSIFIER_EVALS := $(sort $(TEST_EVAL) $(SUPERVISED_DIR)/test-metrics.json $(ORACLE_DIR)/test-metrics.json $(if $(SSL),$(SSL_DIR)/test-metrics.json) \
                       $(TEACHER_DIR)/test-metrics.json $(STUDENT_DIR)/test-metrics.json $(STUDENT_DIR)/finetuned/test-metrics.json \
-                      $(RELAB_MODEL_DIR)/test-metrics.json)
+                      $(RELAB_MODEL_DIR)/test-metrics.json $(ACTIVE_MODEL_DIR)/test-metrics.json)
 $(CLASSIFIER_EVALS): CMD = mt-eval model $(@D)/model.h5 $(DATA)/test.h5
 $(CLASSIFIER_EVALS): %/test-metrics.json: %/model.h5 $(DATA)/test.h5 $(recorded)
 	$(evaluation)

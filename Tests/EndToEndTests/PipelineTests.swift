@@ -193,6 +193,30 @@ import TestSupport
         }
     }
 
+    /// The active loop: two rounds of propagate -> query -> oracle answers, each split holding the last one's
+    /// labels plus the budget; with ORACLE_LABELS=no make stops and says which table to fill in.
+    @Test(.needsMNIST) func activeTargetAsksAndAnswersEachRound() throws {
+        let mnist = try #require(TestSupport.mnistDirectory)
+        try TestSupport.withTemporaryDirectory { out in
+            let common = ["MNIST_DIR=\(mnist)", "OUT=\(out)", "LIMIT=1000", "ITERATIONS=4", "LABELS_PER_CLASS=1", "ACTIVE_ROUNDS=2", "ACTIVE_BUDGET=5"]
+            let run = try make("mnist.mk", common, ["active"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let loop = out + "/mnist-first1000/pca50/ncut-k20-n200/active-margin-b5/n1-s0"
+            for round in 1...2 {
+                let split = try Split.read("\(loop)/round\(round)/split.h5")
+                #expect(split.labeled.count == 10 + 5 * round, "round \(round)")
+            }
+            let table = try String(contentsOfFile: loop + "/pseudo-by-round.txt", encoding: .utf8)
+            #expect(table.contains("round0") && table.contains("round2"))
+            #expect(FileManager.default.fileExists(atPath: loop + "/round2/select-ratio0.5-confidence/mnist-cnn-i4/test-metrics.json"))
+            #expect(try make("mnist.mk", common, ["active"], question: true).status == 0)
+
+            let human = try make("mnist.mk", common + ["ORACLE_LABELS=no", "QUERY=random"], ["active"])
+            #expect(human.status != 0 && human.stderr.contains("active-random-b5/n1-s0/round0/queries.csv (fill label or class_name), save the table as"),
+                    "\(human.stderr)")
+        }
+    }
+
     /// The table target on MNIST-1000: a baseline metric, kNN voting, finetuning for a few steps, the
     /// supervised-only and all-labels baselines, a second round whose metric is the first round's classifier,
     /// and results.md with every number filled in from the artifacts.
