@@ -136,26 +136,48 @@ public enum ImageResampling {
         return Coefficients(starts: starts, counts: counts, weights: weights, kernelSize: kernelSize)
     }
 
-    @inline(__always) static func clip8(_ sum: Int) -> UInt8 {
-        UInt8(clamping: sum >> precisionBits)
+    @inline(__always) static func clip8(_ sum: Int32) -> UInt8 {
+        UInt8(clamping: sum >> Int32(precisionBits))
     }
 
+    // Sums stay in Int32 as in Pillow: the weights are non-negative and sum to 2^22, so 255 x 2^22 fits.
     static func horizontal(_ pixels: [UInt8], width: Int, rows: Range<Int>, channels: Int,
                            coefficients c: Coefficients) -> [UInt8] {
         let outWidth = c.starts.count
         var result = [UInt8](repeating: 0, count: rows.count * outWidth * channels)
-        let half = 1 << (precisionBits - 1)
+        let half = Int32(1 << (precisionBits - 1))
+        let weights = c.weights.map { Int32($0) }
         pixels.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { target in
-                for (row, y) in rows.enumerated() {
-                    let inRow = source.baseAddress! + y * width * channels
-                    let outRow = target.baseAddress! + row * outWidth * channels
-                    for x in 0..<outWidth {
-                        let start = c.starts[x], weights = x * c.kernelSize
-                        for channel in 0..<channels {
-                            var sum = half
-                            for k in 0..<c.counts[x] { sum += Int(inRow[(start + k) * channels + channel]) * c.weights[weights + k] }
-                            outRow[x * channels + channel] = clip8(sum)
+                weights.withUnsafeBufferPointer { weights in
+                    c.starts.withUnsafeBufferPointer { starts in
+                        c.counts.withUnsafeBufferPointer { counts in
+                            for (row, y) in rows.enumerated() {
+                                let inRow = source.baseAddress! + y * width * channels
+                                let outRow = target.baseAddress! + row * outWidth * channels
+                                for x in 0..<outWidth {
+                                    let window = inRow + starts[x] * channels, w = weights.baseAddress! + x * c.kernelSize
+                                    let n = counts[x]
+                                    if channels == 3 {
+                                        var r = half, g = half, b = half
+                                        for k in 0..<n {
+                                            let weight = w[k], p = window + 3 * k
+                                            r &+= Int32(p[0]) &* weight
+                                            g &+= Int32(p[1]) &* weight
+                                            b &+= Int32(p[2]) &* weight
+                                        }
+                                        outRow[3 * x] = clip8(r)
+                                        outRow[3 * x + 1] = clip8(g)
+                                        outRow[3 * x + 2] = clip8(b)
+                                    } else {
+                                        for channel in 0..<channels {
+                                            var sum = half
+                                            for k in 0..<n { sum &+= Int32(window[k * channels + channel]) &* w[k] }
+                                            outRow[x * channels + channel] = clip8(sum)
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -164,19 +186,26 @@ public enum ImageResampling {
         return result
     }
 
+    /// Row by row: each output row accumulates whole source rows, a loop the compiler vectorises.
     static func vertical(_ pixels: [UInt8], width: Int, channels: Int, coefficients c: Coefficients,
                          rowOffset: Int) -> [UInt8] {
         let outHeight = c.starts.count, rowValues = width * channels
         var result = [UInt8](repeating: 0, count: outHeight * rowValues)
-        let half = 1 << (precisionBits - 1)
+        let half = Int32(1 << (precisionBits - 1))
+        var sums = [Int32](repeating: 0, count: rowValues)
         pixels.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { target in
-                for y in 0..<outHeight {
-                    let start = c.starts[y] - rowOffset, weights = y * c.kernelSize
-                    for value in 0..<rowValues {
-                        var sum = half
-                        for k in 0..<c.counts[y] { sum += Int(source[(start + k) * rowValues + value]) * c.weights[weights + k] }
-                        target[y * rowValues + value] = clip8(sum)
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for y in 0..<outHeight {
+                        let start = c.starts[y] - rowOffset
+                        for v in 0..<rowValues { sums[v] = half }
+                        for k in 0..<c.counts[y] {
+                            let weight = Int32(c.weights[y * c.kernelSize + k])
+                            let row = source.baseAddress! + (start + k) * rowValues
+                            for v in 0..<rowValues { sums[v] &+= Int32(row[v]) &* weight }
+                        }
+                        let out = target.baseAddress! + y * rowValues
+                        for v in 0..<rowValues { out[v] = clip8(sums[v]) }
                     }
                 }
             }

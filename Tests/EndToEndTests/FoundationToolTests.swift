@@ -111,6 +111,6 @@ import TestSupport
 
     @Test func usageErrorsExitTwo() throws {
         let result = try TestSupport.run("mt-select", ["split", "x.h5", "-o", "y.h5"])
-        #expect(result.status == 2 && result.stderr.contains("--per-class or --labeled"))
+        #expect(result.status == 2 && result.stderr.contains("give exactly one of --per-class, --labeled or --from-csv"))
     }
 }

@@ -307,3 +307,31 @@ private func withOrientation(_ jpeg: Data, _ orientation: UInt16, littleEndian: 
         }
     }
 }
+
+@Suite struct CompressedRowAppenderTests {
+    /// Rows appended in uneven pieces, chunks of 3 rows compressed on two threads, a partial last chunk:
+    /// HDF5's own deflate filter reads back exactly the rows written.
+    @Test func writesChunksHDF5ReadsBack() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            var rng = SeededGenerator(seed: 7)
+            let rowSize = 5 * 4 * 3
+            let rows = (0..<(17 * rowSize)).map { index in UInt8(index % rowSize < 30 ? Int(rng.next() % 256) : index % 7) }
+            let file = try H5File.create(dir + "/c.h5")
+            let appender = try CompressedRowAppender(file: file, name: "/images", rowShape: [5, 4, 3], chunkRows: 3)
+            var start = 0
+            try Parallel.$threadCount.withValue(2) {
+                for piece in [1, 0, 5, 2, 7, 2] {
+                    try rows.withUnsafeBufferPointer { all in
+                        try appender.append(UnsafeBufferPointer(rebasing: all[(start * rowSize)..<((start + piece) * rowSize)]), rows: piece)
+                    }
+                    start += piece
+                }
+                try appender.finish()
+            }
+            #expect(appender.rowCount == 17)
+            try file.closeWritten()
+            let back = try H5File.open(dir + "/c.h5").read("/images", as: UInt8.self)
+            #expect(back.shape == [17, 5, 4, 3] && back.values == rows)
+        }
+    }
+}

@@ -321,16 +321,18 @@ public struct ImageFolderImporter: Sendable {
     }
 
     /// Imports into a dataset file at `output` (atomically). The block of output rows decoded at a time takes
-    /// at most a quarter of `memoryBudget` (it is held twice, decoded and compacted, and each thread holds one
-    /// full-size decoded image beside it), and at least one row per thread.
+    /// about a quarter of `memoryBudget` (it is held twice, decoded and compacted, and each thread holds one
+    /// full-size decoded image beside it), and at least one row per thread and one chunk (1 MiB).
     public func write(to output: String, inputs: [String], memoryBudget: Int) throws -> Summary {
         let plan = try plan()
         let writer = try ArtifactWriter(output, kind: .dataset, inputs: inputs)
         let rowSize = plan.height * plan.width * plan.channels
-        let rowsPerBlock = max(Parallel.threadCount, memoryBudget / 4 / rowSize)
-        // About 1 MiB chunks; the dataset grows as blocks arrive (skipped files make N unknown in advance).
-        try writer.file.createDataset("/images", of: UInt8.self, shape: [0, plan.height, plan.width, plan.channels],
-                                      layout: H5Layout(chunkRows: max(1, min(plan.entries.count, (1 << 20) / rowSize)), deflate: 4, extendable: true))
+        // About 1 MiB chunks, compressed on every core; the dataset grows as blocks arrive (skipped files
+        // make N unknown in advance). Blocks are whole chunks, so chunks rarely wait for the next block.
+        let chunkRows = max(1, min(plan.entries.count, (1 << 20) / rowSize))
+        let rowsPerBlock = max(Parallel.threadCount, memoryBudget / 4 / rowSize) / chunkRows * chunkRows + chunkRows
+        let images = try CompressedRowAppender(file: writer.file, name: "/images", rowShape: [plan.height, plan.width, plan.channels],
+                                               chunkRows: chunkRows, level: 4)
         var labels: [Int32] = [], paths: [String] = [], skipped = plan.skipped
         let progress = ProgressMeter("import", total: plan.entries.count, unit: "images")
         var start = 0
@@ -338,7 +340,7 @@ public struct ImageFolderImporter: Sendable {
             let range = start..<min(plan.entries.count, start + rowsPerBlock)
             let block = try decode(plan, rows: range)
             if !block.kept.isEmpty {
-                try block.pixels.withUnsafeBufferPointer { try writer.file.appendRows("/images", $0, rows: block.kept.count) }
+                try block.pixels.withUnsafeBufferPointer { try images.append($0, rows: block.kept.count) }
             }
             for index in block.kept {
                 labels.append(plan.entries[index].label)
@@ -348,6 +350,7 @@ public struct ImageFolderImporter: Sendable {
             progress.advance(by: range.count)
             start = range.upperBound
         }
+        try images.finish()
         progress.finish()
         guard !labels.isEmpty else { throw MTError.badInput(directory, nil, "no image could be decoded (\(skipped.count) skipped)") }
         try writer.file.write("/labels", labels)

@@ -81,6 +81,7 @@ public struct PixelImage: Sendable {
     /// RGB, RGB is reduced to gray with the ITU-R BT.601 luma weights.
     public func converted(toChannels count: Int) -> [UInt8] {
         precondition(count == 1 || count == 3)
+        if count == channels { return pixels }
         let pixelCount = width * height
         var result = [UInt8](repeating: 0, count: pixelCount * count)
         let colour = channels >= 3
