@@ -106,4 +106,70 @@ import TestSupport
             #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
         }
     }
+
+    /// A user's torchvision-layout ResNet-50 state_dict (random weights and batchnorm statistics here: no
+    /// weights can be downloaded) goes through torch2h5.py, then `mt-features extract --norm imagenet` on
+    /// photos imported from PNG files gives PyTorch's penultimate features and logits (float64 reference).
+    @Test(.needsTorch, .needsPillow) func torchvisionResNet50ConvertsAndEmbedsAsPyTorch() throws {
+        let python = try #require(TestSupport.pythonWithTorch)
+        let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("pipelines/tools").path
+        try TestSupport.withTemporaryDirectory { dir in
+            let make = """
+            import os, sys, numpy as np, torch
+            from PIL import Image
+            sys.path.insert(0, '\(tools)')
+            from torch_models import resnet50
+            torch.manual_seed(3)
+            model = resnet50(out_dim=1000)
+            for name, buffer in model.named_buffers():
+                if name.endswith('running_mean'): buffer.uniform_(-0.1, 0.1)
+                if name.endswith('running_var'): buffer.uniform_(0.5, 1.5)
+            torch.save(model.state_dict(), '\(dir)/r50.pth')
+            os.makedirs('\(dir)/photos')
+            rng = np.random.default_rng(0)
+            for i in range(3):
+                Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(f'\(dir)/photos/{i}.png')
+            print('ok')
+            """
+            let made = try TestSupport.runPython(python, make)
+            try #require(made.status == 0, "\(made.stderr)")
+            let convert = try TestSupport.execute(python, [tools + "/torch2h5.py", "to-h5", dir + "/r50.pth", "--arch", "resnet50",
+                                                           "--mean", "0", "0", "0", "-o", dir + "/r50.h5"])
+            try #require(convert.status == 0, "\(convert.stderr)")
+            let imported = try TestSupport.run("mt-features", ["import", "images", dir + "/photos", "--labels", "none", "-q", "-o", dir + "/photos.h5"])
+            try #require(imported.status == 0, "\(imported.stderr)")
+            for layer in ["penultimate", "output"] {
+                let extracted = try TestSupport.run("mt-features", ["extract", dir + "/photos.h5", "--model", dir + "/r50.h5", "--layer", layer,
+                                                                    "--norm", "imagenet", "--no-normalize", "-q", "-o", dir + "/\(layer).h5"])
+                try #require(extracted.status == 0, "\(extracted.stderr)")
+            }
+            let compare = """
+            import sys, h5py, numpy as np, torch
+            sys.path.insert(0, '\(tools)')
+            from torch_models import resnet50
+            model = resnet50(out_dim=1000).double()
+            model.load_state_dict(torch.load('\(dir)/r50.pth'))
+            model.eval()
+            with h5py.File('\(dir)/photos.h5') as f:
+                x = torch.from_numpy(f['images'][:].astype(np.float64).transpose(0, 3, 1, 2) / 255)  # stored [N, H, W, C]
+            mean = torch.tensor([0.485, 0.456, 0.406], dtype=torch.float64).view(1, 3, 1, 1)
+            std = torch.tensor([0.229, 0.224, 0.225], dtype=torch.float64).view(1, 3, 1, 1)
+            x = (x - mean) / std
+            with torch.no_grad():
+                expected = {'penultimate': model.embed(x).numpy(), 'output': model(x).numpy()}
+            for layer, reference in expected.items():
+                with h5py.File(f'\(dir)/{layer}.h5') as f:
+                    got = f['features'][:]
+                    assert got.shape == reference.shape, (layer, got.shape, reference.shape)
+                    error = np.abs(got - reference).max() / np.abs(reference).max()
+                    assert error < 1e-4, (layer, error)
+                    print(layer, got.shape[1], '%.1e' % error)
+            with h5py.File('\(dir)/r50.h5') as f:
+                assert list(f['input/mean'][:]) == [0, 0, 0], 'the stored mean is the one --norm replaced'
+            """
+            let result = try TestSupport.runPython(python, compare)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        }
+    }
 }

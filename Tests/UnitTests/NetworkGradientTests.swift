@@ -130,6 +130,15 @@ struct NetworkGradientTests {
         let values = (0..<(2 * 2 * 6 * 6)).map { Float($0) * 0.05 }.shuffled(using: &rng)
         Self.check(MaxPool2d(kernelSize: 2), input: Tensor(shape: [2, 2, 6, 6], data: values))
         Self.check(MaxPool2d(kernelSize: 3, stride: 2), input: Tensor(shape: [2, 2, 6, 6], data: values))
+        Self.check(MaxPool2d(kernelSize: 3, stride: 2, padding: 1), input: Tensor(shape: [2, 2, 6, 6], data: values))
+    }
+
+    @Test func maxPoolPaddingNeverWins() {
+        // All values negative: a zero-padded window would return 0 at the border; -infinity padding cannot.
+        let input = Tensor(shape: [1, 1, 3, 3], data: [-9, -8, -7, -6, -5, -4, -3, -2, -1])
+        let output = MaxPool2d(kernelSize: 3, stride: 2, padding: 1).forward(input, training: false)
+        #expect(output.shape == [1, 1, 2, 2])
+        #expect(output.data == [-5, -4, -2, -1])
     }
 
     @Test func averagePools() {
@@ -161,7 +170,8 @@ struct NetworkGradientTests {
     /// by O(1)). The tight check of these blocks is the PyTorch parity suite.
     @Test func residualBlocks() {
         let blocks: [(Layer, Int)] = [(WideBasicBlock(3, 3, stride: 1), 3), (WideBasicBlock(2, 4, stride: 2), 2),
-                                      (ResNetBasicBlock(3, 3, stride: 1), 3), (ResNetBasicBlock(2, 4, stride: 2), 2)]
+                                      (ResNetBasicBlock(3, 3, stride: 1), 3), (ResNetBasicBlock(2, 4, stride: 2), 2),
+                                      (BottleneckBlock(8, 2, stride: 1), 8), (BottleneckBlock(3, 2, stride: 2), 3)]
         for (block, channels) in blocks {
             Self.randomize(block, seed: 18)
             Self.check(block, input: Self.random([3, channels, 4, 4], seed: 19), eps: 1e-3, tolerance: 0.1)

@@ -8,7 +8,8 @@ import Testing
 
 /// Compares mt's networks with PyTorch (float64) on fixtures written by Tests/Fixtures/make_torch_fixtures.py:
 /// outputs in eval and train mode, the weighted label-smoothed cross-entropy, gradients, running statistics
-/// and two SGD steps, all to 1e-4 relative to the largest reference value.
+/// and two SGD steps, all to 1e-4 relative to the largest reference value (train mode of resnet50: 1.5x
+/// PyTorch's own float32 error, which the fixture records).
 @Suite("Network parity with PyTorch", .serialized)
 struct NetworkTorchParityTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -67,15 +68,24 @@ struct NetworkTorchParityTests {
         Self.expectClose(network.forward(input, training: false).data, try h5.read("/output_eval", as: Float.self).values, "eval output")
         Self.expectClose(network.embed(input).data, try h5.read("/embedding_eval", as: Float.self).values, "embedding")
 
+        // Train mode: 1e-4, or 1.5x the distance of PyTorch's own float32 where the fixture measured it
+        // (resnet50's train-mode gradients are ill-conditioned: float32 is percents off float64 there).
+        func trainTolerance(_ name: String) throws -> Float {
+            guard h5.exists("/float32_error/" + name) else { return 1e-4 }
+            return max(1e-4, 1.5 * Float(try h5.read("/float32_error/" + name, as: Double.self).values[0]))
+        }
         let output = network.forward(input, training: true)
-        Self.expectClose(output.data, try h5.read("/output_train", as: Float.self).values, "train output")
+        Self.expectClose(output.data, try h5.read("/output_train", as: Float.self).values, "train output",
+                         tolerance: try trainTolerance("output_train"))
         let loss = CrossEntropyLoss(labelSmoothing: 0.1)(output, targets: targets, weights: weights)
         let expectedLoss = try h5.read("/loss", as: Double.self).values[0]
         #expect(abs(loss.loss - expectedLoss) <= 1e-4 * abs(expectedLoss))
         let gradInput = network.backward(loss.gradient)
-        Self.expectClose(gradInput.data, try h5.read("/grad/input", as: Float.self).values, "input gradient")
+        Self.expectClose(gradInput.data, try h5.read("/grad/input", as: Float.self).values, "input gradient",
+                         tolerance: try trainTolerance("grad/input"))
         for key in try h5.members(of: "/grad") where key != "input" {
-            Self.expectClose(parameters[key]!.grad, try h5.read("/grad/" + key, as: Float.self).values, "gradient \(key)")
+            Self.expectClose(parameters[key]!.grad, try h5.read("/grad/" + key, as: Float.self).values, "gradient \(key)",
+                             tolerance: try trainTolerance("grad/" + key))
         }
         for key in try h5.members(of: "/after_train") {
             Self.expectClose(parameters[key]!.value, try h5.read("/after_train/" + key, as: Float.self).values, "\(key) after a training batch")
@@ -94,4 +104,6 @@ struct NetworkTorchParityTests {
     @Test func mnistCNN() throws { try run(.mnistCNN, channels: 1, file: "torch-mnist-cnn.h5", sgd: true) }
     @Test func wideResNet28x2() throws { try run(.wrn28x2, channels: 3, file: "torch-wrn-28-2.h5", sgd: false) }
     @Test func resNet18CIFAR() throws { try run(.resnet18CIFAR, channels: 3, file: "torch-resnet18-cifar.h5", sgd: false) }
+    @Test func resNet18Torchvision() throws { try run(.resnet18, channels: 3, file: "torch-resnet18.h5", sgd: false) }
+    @Test func resNet50Torchvision() throws { try run(.resnet50, channels: 3, file: "torch-resnet50.h5", sgd: false) }
 }

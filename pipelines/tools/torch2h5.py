@@ -4,11 +4,15 @@
     torch2h5.py to-h5 model.pth --arch wrn-28-2 [--norm] [--mean M..] [--std S..] -o model.h5
     torch2h5.py to-torch model.h5 -o model.pth
 
+torchvision's ImageNet models convert from their state_dict (no torchvision needed here):
+    python -c "import torch, torchvision; torch.save(torchvision.models.resnet50(weights='IMAGENET1K_V2').state_dict(), 'r50.pth')"
+    torch2h5.py to-h5 r50.pth --arch resnet50 -o resnet50.h5       # ImageNet mean/std recorded by default
+
 to-h5 accepts a bare state_dict, {'net': state_dict} (the reference's checkpoints) or
 {'state_dict': state_dict}; `module.` prefixes (DataParallel) are stripped. The keys must be exactly those of
 mt's architecture (pipelines/tools/torch_models.py), shapes included. The input normalisation defaults to
-the reference's CIFAR values for 3 channels and MNIST's for 1. to-torch writes {'net': state_dict, 'arch',
-'mean', 'std', 'norm'}, loadable with torch_models.build(arch, out_dim, channels).load_state_dict(ck['net']).
+ImageNet's for resnet18/resnet50, else the reference's CIFAR values for 3 channels and MNIST's for 1.
+to-torch writes {'net': state_dict, 'arch', 'mean', 'std', 'norm'}, loadable with torch_models.build(arch, out_dim, channels).load_state_dict(ck['net']).
 """
 import argparse
 import os
@@ -22,8 +26,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_models import ARCHITECTURES, build  # noqa: E402
 
 DEFAULT_NORMALISATION = {3: ([0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]), 1: ([0.1307], [0.3081])}
-HEAD = {"mnist-cnn": "fc", "wrn-28-2": "fc", "resnet18-cifar": "linear"}
-STEM = {"mnist-cnn": "features.0.weight", "wrn-28-2": "conv1.weight", "resnet18-cifar": "conv1.weight"}
+# torchvision's ImageNet weights expect (x / 255 - mean) / std with these (mt-features extract --norm imagenet).
+IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+HEAD = {"mnist-cnn": "fc", "wrn-28-2": "fc", "resnet18-cifar": "linear", "resnet18": "fc", "resnet50": "fc"}
+STEM = {"mnist-cnn": "features.0.weight", "wrn-28-2": "conv1.weight", "resnet18-cifar": "conv1.weight",
+        "resnet18": "conv1.weight", "resnet50": "conv1.weight"}
 
 
 def load_state(path):
@@ -55,7 +62,10 @@ def to_h5(args):
     for key, value in expected.items():
         if key in state and tuple(state[key].shape) != tuple(value.shape):
             sys.exit(f"torch2h5: {args.input}: {key}: expected shape {tuple(value.shape)}, found {tuple(state[key].shape)}")
-    mean, std = DEFAULT_NORMALISATION.get(channels, ([0.0] * channels, [1.0] * channels))
+    if args.arch in ("resnet18", "resnet50") and channels == 3:
+        mean, std = IMAGENET
+    else:
+        mean, std = DEFAULT_NORMALISATION.get(channels, ([0.0] * channels, [1.0] * channels))
     mean = args.mean or mean
     std = args.std or std
     tmp = args.output + ".tmp.h5"

@@ -2,7 +2,8 @@
 
 mnist-cnn is mt's own small network; wrn-28-2 and resnet18-cifar follow the layer structure and key names
 of the reference implementation (microsoft/metric-transfer.pytorch, lib/models/), so its released weights
-load into them and into mt. Used by torch2h5.py, Tests/Fixtures/make_torch_fixtures.py and
+load into them and into mt; resnet18 and resnet50 are torchvision's (torchvision.models.resnet), written
+out here so that no torchvision install is needed, with its module names. Used by torch2h5.py, Tests/Fixtures/make_torch_fixtures.py and
 bench/network_peer.py.
 """
 import torch
@@ -124,7 +125,88 @@ class ResNet18(nn.Module):
         return F.normalize(out, dim=1) if self.norm else out
 
 
-ARCHITECTURES = {"mnist-cnn": MnistCNN, "wrn-28-2": WideResNet, "resnet18-cifar": ResNet18}
+class TorchvisionBasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock: the CIFAR block with the shortcut named `downsample`."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = conv3x3(cin, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class TorchvisionBottleneck(nn.Module):
+    """torchvision.models.resnet.Bottleneck (v1.5: the stride on the 3x3 conv), expansion 4."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.downsample = None
+        if stride != 1 or cin != planes * 4:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes * 4, 1, stride=stride, bias=False),
+                                            nn.BatchNorm2d(planes * 4))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class TorchvisionResNet(nn.Module):
+    """torchvision.models.resnet18 / resnet50 with the same module names, so their state_dict keys (and
+    the ImageNet weights a user has) load unchanged: conv1, bn1, layer1-4, fc (maxpool, avgpool hold none)."""
+
+    def __init__(self, block, blocks, out_dim=1000, in_channels=3, norm=False):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        c = 64
+        expansion = 4 if block is TorchvisionBottleneck else 1
+        for i, (planes, count) in enumerate(zip([64, 128, 256, 512], blocks)):
+            layers = []
+            for j in range(count):
+                layers.append(block(c, planes, 2 if j == 0 and i > 0 else 1))
+                c = planes * expansion
+            setattr(self, f"layer{i + 1}", nn.Sequential(*layers))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, out_dim)
+        self.norm = norm
+
+    def embed(self, x):
+        out = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        return self.avgpool(out).flatten(1)
+
+    def forward(self, x):
+        out = self.fc(self.embed(x))
+        return F.normalize(out, dim=1) if self.norm else out
+
+
+def resnet18(out_dim=1000, in_channels=3, norm=False):
+    return TorchvisionResNet(TorchvisionBasicBlock, [2, 2, 2, 2], out_dim, in_channels, norm)
+
+
+def resnet50(out_dim=1000, in_channels=3, norm=False):
+    return TorchvisionResNet(TorchvisionBottleneck, [3, 4, 6, 3], out_dim, in_channels, norm)
+
+
+ARCHITECTURES = {"mnist-cnn": MnistCNN, "wrn-28-2": WideResNet, "resnet18-cifar": ResNet18,
+                 "resnet18": resnet18, "resnet50": resnet50}
 
 
 def build(arch, out_dim, in_channels, norm=False):

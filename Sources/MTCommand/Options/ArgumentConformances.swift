@@ -12,6 +12,7 @@ extension ByteCount: ExpressibleByArgument {
 }
 
 extension Architecture: ExpressibleByArgument {}
+extension InputNormalization: ExpressibleByArgument {}
 extension Augmentation: ExpressibleByArgument {}
 extension SemiSupervisedMethod: ExpressibleByArgument {}
 extension AnnealingSchedule: ExpressibleByArgument {}

@@ -31,8 +31,10 @@ public enum FeatureModel: Equatable, Sendable {
 /// `mt-features extract`: embeds every image of a data set file and writes a features file.
 public enum FeatureExtraction {
     /// - Parameter layer: for a network, which activations to return (penultimate embedding by default).
+    /// - Parameter inputNormalization: for a network, per-channel mean and std replacing the checkpoint's
+    ///   (e.g. ImageNet's for torchvision weights converted without them).
     public static func run(dataset datasetPath: String, model: FeatureModel, whiten: Bool, normalize: Bool, output: String,
-                           layer: FeatureLayer = .auto) throws {
+                           layer: FeatureLayer = .auto, inputNormalization: (mean: [Float], std: [Float])? = nil) throws {
         let dataset = try ImageDataset.read(datasetPath)
         switch model {
         case .pixels:
@@ -55,6 +57,13 @@ public enum FeatureExtraction {
             try features.write(output, inputs: [datasetPath, path]) { try projection.write(to: $0) }
         case .network(let checkpoint):
             let network = try Checkpoint.loadTrained(checkpoint).network
+            if let (mean, std) = inputNormalization {
+                guard mean.count == network.inputChannels, std.count == network.inputChannels else {
+                    throw MTError.usage("--norm-mean/--norm-std: expected \(network.inputChannels) values each for \(checkpoint), found \(mean.count) and \(std.count)")
+                }
+                network.inputMean = mean
+                network.inputStd = std
+            }
             try NetworkFeatures.extract(network, model: checkpoint, images: dataset, source: datasetPath, layer: layer, normalize: normalize)
                 .write(output, inputs: [datasetPath, checkpoint])
         }

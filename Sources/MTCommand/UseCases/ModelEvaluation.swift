@@ -8,12 +8,13 @@ import MTStorage
 public struct ModelEvaluation {
     public var checkpoint: String
     public var dataset: String
-    public var batchSize: Int
+    /// Nil: `NetworkFeatures.batchSize(height:width:)`.
+    public var batchSize: Int?
     public var json: String?
     public var output: String?
     public var plotDirectory: String?
 
-    public init(checkpoint: String, dataset: String, batchSize: Int = 512, json: String? = nil, output: String? = nil,
+    public init(checkpoint: String, dataset: String, batchSize: Int? = nil, json: String? = nil, output: String? = nil,
                 plotDirectory: String? = nil) {
         self.checkpoint = checkpoint
         self.dataset = dataset

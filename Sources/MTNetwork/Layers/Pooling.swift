@@ -1,22 +1,26 @@
 import MTAlgorithms
 import MTCore
 
-/// Max pooling, `nn.MaxPool2d(kernel, stride)` without padding: [N, C, H, W] -> [N, C, OH, OW],
-/// OH = (H - kernel) / stride + 1. The position of each maximum (first one on ties, as PyTorch) is kept
-/// so backward routes dy there.
+/// Max pooling, `nn.MaxPool2d(kernel, stride, padding)`: [N, C, H, W] -> [N, C, OH, OW],
+/// OH = (H + 2 padding - kernel) / stride + 1. Padding counts as -infinity (it never wins), as in PyTorch,
+/// so a window only compares the pixels it covers. The position of each maximum (first one on ties, as
+/// PyTorch) is kept so backward routes dy there.
 public final class MaxPool2d: Layer {
-    public let kernelSize, stride: Int
+    public let kernelSize, stride, padding: Int
     private var argmax: [Int32] = []
     private var inputShape: [Int] = []
 
-    public init(kernelSize: Int, stride: Int? = nil) {
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        precondition(padding <= kernelSize / 2, "maxpool: padding \(padding) exceeds half the kernel \(kernelSize)")
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
+        self.padding = padding
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let (n, c, h, w) = (input.batch, input.channels, input.height, input.width)
-        let oh = (h - kernelSize) / stride + 1, ow = (w - kernelSize) / stride + 1
+        let p = padding
+        let oh = (h + 2 * p - kernelSize) / stride + 1, ow = (w + 2 * p - kernelSize) / stride + 1
         var output = Tensor(uninitialized: [n, c, oh, ow])
         var positions = [Int32](repeating: 0, count: training ? output.count : 0)
         let k = kernelSize, s = stride
@@ -26,7 +30,7 @@ public final class MaxPool2d: Layer {
                     let x = xs.baseAddress!, y = ys.baseAddress!, pos = training ? ps.baseAddress : nil
                     Parallel.forEach(n * c) { planeIndex in
                         let src = x + planeIndex * h * w, dst = planeIndex * oh * ow
-                        if k == 2 && s == 2 {
+                        if k == 2 && s == 2 && p == 0 {
                             // The usual 2x2 window unrolled; strict > keeps the first maximum, as the loop below.
                             for oy in 0..<oh {
                                 for ox in 0..<ow {
@@ -42,14 +46,16 @@ public final class MaxPool2d: Layer {
                             return
                         }
                         for oy in 0..<oh {
+                            // The window clipped to the image; padding <= kernel / 2 keeps it non-empty.
+                            let top = oy * s - p, rows = max(0, top)..<min(h, top + k)
                             for ox in 0..<ow {
-                                var at = oy * s * w + ox * s
+                                let left = ox * s - p, columns = max(0, left)..<min(w, left + k)
+                                var at = rows.lowerBound * w + columns.lowerBound
                                 var best = src[at]
-                                for i in 0..<k {
-                                    let row = (oy * s + i) * w + ox * s
-                                    for j in 0..<k where src[row + j] > best {
-                                        best = src[row + j]
-                                        at = row + j
+                                for iy in rows {
+                                    for ix in columns where src[iy * w + ix] > best {
+                                        best = src[iy * w + ix]
+                                        at = iy * w + ix
                                     }
                                 }
                                 y[dst + oy * ow + ox] = best

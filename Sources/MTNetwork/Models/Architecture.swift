@@ -12,13 +12,21 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// ResNet-18 for 32x32 inputs as the reference's `lib/models/resnet_cifar.py` (3x3 stem, no max-pool).
     /// Keys: `conv1`, `bn1`, `layer{1..4}.{0,1}.*`, `linear`.
     case resnet18CIFAR = "resnet18-cifar"
+    /// torchvision's `resnet18` for ImageNet-sized inputs: 7x7 stride-2 stem, 3x3 stride-2 max-pool (padding
+    /// 1), BasicBlocks [2, 2, 2, 2]. Keys exactly torchvision's: `conv1`, `bn1`, `layer{1..4}.{i}.*` with
+    /// `downsample.{0,1}`, `fc`; so `torchvision.models.resnet18().state_dict()` converts as it is.
+    case resnet18 = "resnet18"
+    /// torchvision's `resnet50` (v1.5): the same stem, Bottleneck blocks [3, 4, 6, 3] of widths 64-512 x 4.
+    /// Keys as torchvision's (`layer{1..4}.{i}.conv{1,2,3}`, `bn{1,2,3}`, `downsample.{0,1}`, `fc`).
+    case resnet50 = "resnet50"
 
     /// Width of the penultimate layer (the embedding `--layer penultimate` returns).
     public var embeddingDimension: Int {
         switch self {
         case .mnistCNN: 128
         case .wrn28x2: 128
-        case .resnet18CIFAR: 512
+        case .resnet18CIFAR, .resnet18: 512
+        case .resnet50: 2048
         }
     }
 
@@ -59,6 +67,23 @@ public enum Architecture: String, CaseIterable, Sendable {
                     ResNetBasicBlock(planes, width, stride: stride), ResNetBasicBlock(width, width, stride: 1),
                 ])))
                 planes = width
+            }
+            children.append(("", GlobalAvgPool()))
+            return Sequential(children)
+        case .resnet18, .resnet50:
+            var children: [(String, Layer)] = [("conv1", Conv2d(inputChannels, 64, kernelSize: 7, stride: 2, padding: 3)),
+                                               ("bn1", BatchNorm2d(64)), ("", ReLU()),
+                                               ("", MaxPool2d(kernelSize: 3, stride: 2, padding: 1))]
+            let bottleneck = self == .resnet50
+            var channels = 64
+            for (stage, (planes, blocks)) in zip([64, 128, 256, 512], bottleneck ? [3, 4, 6, 3] : [2, 2, 2, 2]).enumerated() {
+                let layers: [Layer] = (0..<blocks).map { index in
+                    let stride = index == 0 && stage > 0 ? 2 : 1
+                    defer { channels = bottleneck ? planes * BottleneckBlock.expansion : planes }
+                    return bottleneck ? BottleneckBlock(channels, planes, stride: stride)
+                                      : ResNetBasicBlock(channels, planes, stride: stride, shortcutName: "downsample")
+                }
+                children.append(("layer\(stage + 1)", Sequential(indexed: layers)))
             }
             children.append(("", GlobalAvgPool()))
             return Sequential(children)

@@ -17,11 +17,11 @@ struct EvalModelCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Classifier checkpoint (checkpoint artifact).") var checkpoint: String
     @Argument(help: "Labelled data set to evaluate on (dataset artifact).") var dataset: String
-    @Option(parsing: .unconditional, help: "Inference batch size (\(TrainingChecks.batchSize)).") var batchSize = 512
+    @Option(parsing: .unconditional, help: "Inference batch size (\(TrainingChecks.batchSize); default 512, fewer for large images).") var batchSize: Int?
     @OptionGroup var report: ReportOutputOptions
 
     func validate() throws {
-        try TrainingChecks.batchSize.check(batchSize, "--batch-size")
+        if let batchSize { try TrainingChecks.batchSize.check(batchSize, "--batch-size") }
     }
 
     func execute() throws {

@@ -97,11 +97,17 @@ struct FeaturesExtractCommand: ToolCommand {
           mt-features extract mnist-train.h5 --model pca:128 -o train-pca.h5
           mt-features extract mnist-test.h5 --model pca:train-pca.h5 -o test-pca.h5
           mt-features extract mnist-train.h5 --model metric.h5 -o train-metric.h5
+          mt-features extract photos.h5 --model resnet50.h5 --layer penultimate --norm imagenet -o photos-r50.h5
+        A network normalises the pixels with the mean and std stored in its checkpoint; --norm PRESET
+        (imagenet, cifar10, mnist) or --norm-mean/--norm-std replace them.
         """)
 
     @Argument(help: "Dataset file (from mt-features import).") var dataset: String
     @Option(help: "pixels, pca:D (D >= 1), pca:FILE.h5 or CKPT.h5.") var model: String = "pixels"
     @Option(help: "Network layer to embed with: auto (output of a metric network, else penultimate), penultimate or output.") var layer: FeatureLayer = .auto
+    @Option(help: "Network input statistics: \(InputNormalization.allCases.map(\.rawValue).joined(separator: ", ")) (default: the checkpoint's).") var norm: InputNormalization?
+    @Option(help: "Per-channel input mean, comma-separated (with --norm-std; replaces --norm).") var normMean: String?
+    @Option(help: "Per-channel input std, comma-separated (with --norm-mean).") var normStd: String?
     @Flag(inversion: .prefixedNo, help: "Whiten PCA components (unit variance per axis).") var whiten = true
     @Flag(inversion: .prefixedNo, help: "L2-normalise every feature row (inner product = cosine).") var normalize = true
     @OptionGroup var output: OutputOption
@@ -109,15 +115,38 @@ struct FeaturesExtractCommand: ToolCommand {
 
     func validate() throws {
         do {
-            if case .pcaFit(let count) = try FeatureModel.parse(model) { try NumericChecks.check(count, .atLeast(1), "--model pca:D: D") }
+            let parsed = try FeatureModel.parse(model)
+            if case .pcaFit(let count) = parsed { try NumericChecks.check(count, .atLeast(1), "--model pca:D: D") }
+            let isNetwork = if case .network = parsed { true } else { false }
+            if !isNetwork, norm != nil || normMean != nil || normStd != nil {
+                throw ValidationError("--norm, --norm-mean and --norm-std apply to a network --model")
+            }
+            if (normMean == nil) != (normStd == nil) { throw ValidationError("give --norm-mean and --norm-std together") }
+            if normMean != nil, norm != nil { throw ValidationError("give --norm or --norm-mean/--norm-std, not both") }
+            _ = try inputNormalization()
         } catch let error as MTError {
             throw ValidationError(error.message)
         }
     }
 
+    /// The statistics that replace the checkpoint's, if any were given.
+    func inputNormalization() throws -> (mean: [Float], std: [Float])? {
+        if let norm { return (norm.mean, norm.std) }
+        guard let normMean, let normStd else { return nil }
+        func values(_ text: String, _ flag: String, positive: Bool) throws -> [Float] {
+            let parsed = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil && $0!.isFinite && (!positive || $0! > 0) }) else {
+                throw MTError.usage("\(flag): expected comma-separated \(positive ? "positive " : "")numbers, found '\(text)'")
+            }
+            return parsed.map { $0! }
+        }
+        return (try values(normMean, "--norm-mean", positive: false), try values(normStd, "--norm-std", positive: true))
+    }
+
     func execute() throws {
         try FeatureExtraction.run(dataset: dataset, model: try FeatureModel.parse(model), whiten: whiten,
-                                  normalize: normalize, output: output.output, layer: layer)
+                                  normalize: normalize, output: output.output, layer: layer,
+                                  inputNormalization: try inputNormalization())
     }
 }
 
