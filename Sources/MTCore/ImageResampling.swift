@@ -26,24 +26,37 @@ public enum ImageResampling {
     /// Pillow-exact bilinear resize of `pixels` (`width` x `height` x `channels`) to `toWidth` x `toHeight`.
     public static func resize(_ pixels: [UInt8], width: Int, height: Int, channels: Int,
                               toWidth: Int, toHeight: Int) -> [UInt8] {
+        resize(pixels, width: width, height: height, channels: channels, toWidth: toWidth, toHeight: toHeight,
+               columns: 0..<toWidth, rows: 0..<toHeight)
+    }
+
+    /// The `columns` x `rows` window of that resize, computed alone (`crop(resize(...))` without the
+    /// pixels the crop drops: every output pixel depends only on its own filter window, so the values are
+    /// the same to the bit).
+    public static func resize(_ pixels: [UInt8], width: Int, height: Int, channels: Int,
+                              toWidth: Int, toHeight: Int, columns: Range<Int>, rows: Range<Int>) -> [UInt8] {
         precondition(pixels.count == width * height * channels && toWidth > 0 && toHeight > 0)
-        var current = pixels
-        var currentWidth = width
-        if toWidth != width {
-            let vertical = toHeight != height ? coefficients(inSize: height, outSize: toHeight) : nil
-            // Only the rows the vertical pass reads are resampled horizontally (as Pillow does).
-            let rows = vertical.map { $0.firstRow..<$0.lastRow } ?? 0..<height
-            current = horizontal(pixels, width: width, rows: rows, channels: channels,
-                                 coefficients: coefficients(inSize: width, outSize: toWidth))
-            currentWidth = toWidth
-            if let vertical {
-                return self.vertical(current, width: toWidth, channels: channels, coefficients: vertical, rowOffset: rows.lowerBound)
-            }
-            return current
+        precondition(columns.lowerBound >= 0 && columns.upperBound <= toWidth && rows.lowerBound >= 0 && rows.upperBound <= toHeight)
+        let horizontalPass = toWidth != width ? coefficients(inSize: width, outSize: toWidth).slice(columns) : nil
+        let verticalPass = toHeight != height ? coefficients(inSize: height, outSize: toHeight).slice(rows) : nil
+        // Only the source rows the vertical pass reads are resampled horizontally (as Pillow does).
+        let sourceRows = verticalPass.map { $0.firstRow..<$0.lastRow } ?? rows
+        var current: [UInt8]
+        let currentWidth: Int
+        if let horizontalPass {
+            current = horizontal(pixels, width: width, rows: sourceRows, channels: channels, coefficients: horizontalPass)
+            currentWidth = columns.count
+        } else if columns.count == width && sourceRows == 0..<height {
+            current = pixels
+            currentWidth = width
+        } else {
+            current = crop(pixels, width: width, channels: channels, left: columns.lowerBound, top: sourceRows.lowerBound,
+                           cropWidth: columns.count, cropHeight: sourceRows.count)
+            currentWidth = columns.count
         }
-        if toHeight != height {
-            return vertical(current, width: currentWidth, channels: channels,
-                            coefficients: coefficients(inSize: height, outSize: toHeight), rowOffset: 0)
+        if let verticalPass {
+            current = vertical(current, width: currentWidth, channels: channels, coefficients: verticalPass,
+                               rowOffset: sourceRows.lowerBound)
         }
         return current
     }
@@ -104,6 +117,13 @@ public enum ImageResampling {
         var kernelSize: Int
         var firstRow: Int { starts.first ?? 0 }
         var lastRow: Int { (starts.last ?? 0) + (counts.last ?? 0) }
+
+        /// The coefficients of the outputs in `range` only.
+        func slice(_ range: Range<Int>) -> Coefficients {
+            Coefficients(starts: Array(starts[range]), counts: Array(counts[range]),
+                         weights: Array(weights[(range.lowerBound * kernelSize)..<(range.upperBound * kernelSize)]),
+                         kernelSize: kernelSize)
+        }
     }
 
     static func coefficients(inSize: Int, outSize: Int) -> Coefficients {

@@ -75,6 +75,23 @@ private func withOrientation(_ jpeg: Data, _ orientation: UInt16, littleEndian: 
         #expect(ImageResampling.resize(image, width: 6, height: 4, channels: 1, toWidth: 6, toHeight: 4) == image)
     }
 
+    /// The windowed resize (what the importer's resize + centre crop computes) is the crop of the whole
+    /// resize, on both axes, one axis only, no resize at all, gray and RGB.
+    @Test func windowedResizeIsTheCropOfTheWholeResize() {
+        let cases = [(640, 480, 298, 224, 3), (480, 640, 224, 298, 1), (50, 40, 50, 25, 3), (40, 50, 25, 50, 1), (30, 20, 30, 20, 3), (20, 30, 45, 60, 3)]
+        for (index, (w, h, toW, toH, channels)) in cases.enumerated() {
+            let image = pattern(width: w, height: h, channels: channels, seed: UInt64(50 + index)).pixels
+            let whole = ImageResampling.resize(image, width: w, height: h, channels: channels, toWidth: toW, toHeight: toH)
+            for (columns, rows) in [(0..<toW, 0..<toH), ((toW / 5)..<(toW - toW / 4), (toH / 3)..<(toH - 1)), (0..<1, (toH - 1)..<toH)] {
+                let window = ImageResampling.resize(image, width: w, height: h, channels: channels, toWidth: toW, toHeight: toH,
+                                                    columns: columns, rows: rows)
+                let expected = ImageResampling.crop(whole, width: toW, channels: channels, left: columns.lowerBound,
+                                                    top: rows.lowerBound, cropWidth: columns.count, cropHeight: rows.count)
+                #expect(window == expected, "\(w)x\(h) -> \(toW)x\(toH), columns \(columns), rows \(rows)")
+            }
+        }
+    }
+
     /// Pillow's `Image.resize(size, Image.BILINEAR)` on the same pixels, bit for bit: down by large and
     /// fractional factors, up, one axis only, gray and RGB, down to 1x1.
     @Test(.needsPillow) func resizeMatchesPillowExactly() throws {
@@ -315,7 +332,9 @@ private func withOrientation(_ jpeg: Data, _ orientation: UInt16, littleEndian: 
         try TestSupport.withTemporaryDirectory { dir in
             var rng = SeededGenerator(seed: 7)
             let rowSize = 5 * 4 * 3
-            let rows = (0..<(17 * rowSize)).map { index in UInt8(index % rowSize < 30 ? Int(rng.next() % 256) : index % 7) }
+            // Chunks of noise (stored raw: deflate cannot shrink them) alternating with patterned chunks
+            // (deflated), and a partial last chunk.
+            let rows = (0..<(17 * rowSize)).map { index in UInt8(index / (3 * rowSize) % 2 == 0 ? Int(rng.next() % 256) : index % 7) }
             let file = try H5File.create(dir + "/c.h5")
             let appender = try CompressedRowAppender(file: file, name: "/images", rowShape: [5, 4, 3], chunkRows: 3)
             var start = 0
@@ -332,6 +351,18 @@ private func withOrientation(_ jpeg: Data, _ orientation: UInt16, littleEndian: 
             try file.closeWritten()
             let back = try H5File.open(dir + "/c.h5").read("/images", as: UInt8.self)
             #expect(back.shape == [17, 5, 4, 3] && back.values == rows)
+            if let python = TestSupport.pythonWithH5py {
+                // h5py honours the per-chunk filter mask of the raw chunks, and the patterned ones are deflated.
+                let script = """
+                import h5py, numpy as np
+                with h5py.File('\(dir)/c.h5') as f:
+                    d = f['images']
+                    masks = [d.id.get_chunk_info(i).filter_mask for i in range(d.id.get_num_chunks())]
+                    print(int(d[:].sum()), masks)
+                """
+                let result = try TestSupport.runPython(python, script)
+                #expect(result.stdout == "\(rows.reduce(0) { $0 + Int($1) }) [3, 0, 3, 0, 3, 0]\n", "\(result.stdout)\(result.stderr)")
+            }
         }
     }
 }

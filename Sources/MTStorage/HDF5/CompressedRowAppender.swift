@@ -5,8 +5,16 @@ import MTCore
 /// expensive part of writing images (a third of an import's time in zlib when HDF5's filter did it on the
 /// writing thread), so chunks are compressed here on every core, in the deflate filter's own format (a zlib
 /// stream; shuffling one-byte elements is the identity), and HDF5 only stores the finished bytes, on the
-/// calling thread. The file is the same as `appendRows` with `H5Layout(chunkRows:deflate:)` would write.
+/// calling thread. The file is the same as `appendRows` with `H5Layout(chunkRows:deflate:)` would write,
+/// except that a chunk deflate cannot shrink is stored as it is, flagged in its filter mask (HDF5's own
+/// per-chunk "filters skipped" bits, which every reader, h5py included, honours): photos' pixels gain
+/// about nothing from deflate, and compressing them anyway was most of an import's time.
 public final class CompressedRowAppender {
+    /// A chunk whose first `probeBytes` deflate (level 1) to more than `incompressible` of their size is
+    /// stored raw: the probe costs about 1/16 of compressing a 1 MiB chunk.
+    static let probeBytes = 1 << 16
+    static let incompressible = 0.95
+
     public let name: String
     public let chunkRows: Int
     public private(set) var rowCount = 0
@@ -48,7 +56,8 @@ public final class CompressedRowAppender {
 
     private func store(chunks: Int, rows: Int) throws {
         let chunkBytes = chunkRows * rowSize
-        var compressed = [[UInt8]](repeating: [], count: chunks)
+        // nil: store the chunk raw (incompressible).
+        var compressed = [[UInt8]?](repeating: nil, count: chunks)
         var failed = [Bool](repeating: false, count: chunks)
         let level = self.level
         pending.withUnsafeBufferPointer { source in
@@ -56,9 +65,16 @@ public final class CompressedRowAppender {
                 failed.withUnsafeMutableBufferPointer { failures in
                     let shared = UncheckedSendable((source, output, failures))
                     Parallel.forEachTask(chunks) { chunk in
+                        let start = shared.value.0.baseAddress! + chunk * chunkBytes
+                        let probe = min(chunkBytes, Self.probeBytes)
                         var size = compressBound(UInt(chunkBytes))
-                        var buffer = [UInt8](repeating: 0, count: Int(size))
-                        let status = compress2(&buffer, &size, shared.value.0.baseAddress! + chunk * chunkBytes, UInt(chunkBytes), level)
+                        var buffer = [UInt8](unsafeUninitializedCapacity: Int(size)) { _, count in count = Int(size) }
+                        var probeSize = size
+                        if compress2(&buffer, &probeSize, start, UInt(probe), 1) == Z_OK,
+                           Double(probeSize) > Self.incompressible * Double(probe) {
+                            return
+                        }
+                        let status = compress2(&buffer, &size, start, UInt(chunkBytes), level)
                         buffer.removeLast(buffer.count - Int(size))
                         shared.value.1[chunk] = buffer
                         shared.value.2[chunk] = status != Z_OK
@@ -68,8 +84,17 @@ public final class CompressedRowAppender {
         }
         if failed.contains(true) { throw MTError.failure("\(file.path): \(name): zlib could not compress a chunk") }
         try file.setRowCount(name, rowCount + rows)
-        for (chunk, bytes) in compressed.enumerated() {
-            try bytes.withUnsafeBytes { try file.writeFilteredChunk(name, row: rowCount + chunk * chunkRows, $0) }
+        try pending.withUnsafeBytes { raw in
+            for (chunk, bytes) in compressed.enumerated() {
+                let row = rowCount + chunk * chunkRows
+                if let bytes {
+                    try bytes.withUnsafeBytes { try file.writeFilteredChunk(name, row: row, $0) }
+                } else {
+                    // Both filters skipped (shuffle of one-byte elements is the identity anyway).
+                    try file.writeFilteredChunk(name, row: row, UnsafeRawBufferPointer(rebasing: raw[chunk * chunkBytes..<(chunk + 1) * chunkBytes]),
+                                                filtersSkipped: 0b11)
+                }
+            }
         }
         rowCount += rows
     }

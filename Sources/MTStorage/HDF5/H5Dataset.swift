@@ -204,13 +204,13 @@ extension H5File {
     /// Stores one chunk that the caller has already passed through the dataset's filters (a zlib stream for
     /// `deflate` on one-byte elements, where shuffling is the identity): the chunk starting at `row`, inside
     /// the current extent. This is how compression runs on worker threads while HDF5 stays on one.
-    public func writeFilteredChunk(_ name: String, row: Int, _ bytes: UnsafeRawBufferPointer) throws {
+    public func writeFilteredChunk(_ name: String, row: Int, _ bytes: UnsafeRawBufferPointer, filtersSkipped: UInt32 = 0) throws {
         let dataset = H5Dopen2(id, name, hid_t(H5P_DEFAULT))
         guard dataset >= 0 else { throw MTError.failure("\(path): no dataset \(name) to write") }
         let rank = try info(name).shape.count
         var offset = [hsize_t](repeating: 0, count: rank)
         offset[0] = hsize_t(row)
-        let status = H5Dwrite_chunk(dataset, hid_t(H5P_DEFAULT), 0, offset, bytes.count, bytes.baseAddress)
+        let status = H5Dwrite_chunk(dataset, hid_t(H5P_DEFAULT), filtersSkipped, offset, bytes.count, bytes.baseAddress)
         let reason = status < 0 ? Self.failureReason() : ""
         guard H5Dclose(dataset) >= 0, status >= 0 else { throw writeFailure("cannot write \(name)", reason: reason) }
     }

@@ -298,12 +298,12 @@ public struct ImageFolderImporter: Sendable {
             return ImageResampling.resize(pixels, width: width, height: height, channels: plan.channels, toWidth: side, toHeight: side)
         case .shorterSideCrop(let side):
             let size = ImageResampling.shorterSideSize(width: width, height: height, side: side)
-            let resized = ImageResampling.resize(pixels, width: width, height: height, channels: plan.channels,
-                                                 toWidth: size.width, toHeight: size.height)
-            return ImageResampling.crop(resized, width: size.width, channels: plan.channels,
-                                        left: ImageResampling.centreCropOrigin(size: size.width, crop: side),
-                                        top: ImageResampling.centreCropOrigin(size: size.height, crop: side),
-                                        cropWidth: side, cropHeight: side)
+            // Resize + centre crop in one: only the kept window is resampled.
+            let left = ImageResampling.centreCropOrigin(size: size.width, crop: side)
+            let top = ImageResampling.centreCropOrigin(size: size.height, crop: side)
+            return ImageResampling.resize(pixels, width: width, height: height, channels: plan.channels,
+                                          toWidth: size.width, toHeight: size.height,
+                                          columns: left..<(left + side), rows: top..<(top + side))
         }
     }
 
