@@ -2,7 +2,7 @@
 import PackageDescription
 
 // System libraries come from Debian packages (see `make setup`): libhdf5-dev, libopenblas-dev,
-// liblapacke-dev, libpng-dev, libturbojpeg0-dev, zlib1g-dev.
+// liblapacke-dev, libpng-dev, libturbojpeg0-dev, zlib1g-dev, libfaiss-dev.
 //
 // The library is cut into layers with one direction of dependency (docs/ARCHITECTURE.md):
 //
@@ -32,10 +32,14 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("turbojpeg")]),
+        // faiss (libfaiss-dev: a static C++ library built with OpenMP over OpenBLAS) behind a C interface.
+        .target(name: "CFaiss",
+                linkerSettings: [.linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("gomp"),
+                                 .linkedLibrary("stdc++")]),
 
         .target(name: "MTCore", dependencies: ["CBLAS"]),
         .target(name: "MTStorage", dependencies: ["MTCore", "CHDF5", "CZlib", "CPNG", "CJPEG"]),
-        .target(name: "MTAlgorithms", dependencies: ["MTCore"]),
+        .target(name: "MTAlgorithms", dependencies: ["MTCore", "CFaiss"]),
         .target(name: "MTNetwork", dependencies: ["MTCore", "MTAlgorithms"]),
         .target(
             name: "MTCommand",

@@ -19,6 +19,9 @@ METRIC_FLAGS     ?=
 PCA_DIM          ?= 50
 PCA_WHITEN       ?= no#             yes | no
 K                ?= 20#             neighbours in the kNN graph (spread, ncut)
+KNN_INDEX        ?=#                approximate graph through faiss (mt-knn graph --index, e.g. IVF4096,Flat or HNSW32; unset: exact)
+NPROBE           ?=#                ... its --nprobe (IVF)
+EF               ?=#                ... its --ef (HNSW)
 EIGENPAIRS       ?= 200#            normalised-cut eigenpairs
 SIGMA            ?=#                ncut affinity scale (mt-ncut eigen --sigma; unset: the tool's default)
 PROPAGATION      ?= ncut#           knn | spread | ncut
@@ -230,7 +233,7 @@ $(SPLIT): $(DATA)/train.h5 $(recorded)
 	$(run)
 
 # --- mt-knn / mt-ncut: propagation ---------------------------------------------------------------------
-$(GRAPH): CMD = mt-knn graph $(TRAIN_FEATURES) -k $(K)
+$(GRAPH): CMD = mt-knn graph $(TRAIN_FEATURES) -k $(K) $(if $(KNN_INDEX),--index $(KNN_INDEX) $(if $(NPROBE),--nprobe $(NPROBE)) $(if $(EF),--ef $(EF)))
 $(GRAPH): $(TRAIN_FEATURES) $(recorded)
 	$(run)
 

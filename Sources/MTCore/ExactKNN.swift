@@ -63,7 +63,7 @@ public final class RowMatrix {
     }
 
     /// Rows `range`: a pointer into memory when resident, else read from disk into `scratch`.
-    func rows(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>?) throws -> UnsafePointer<Float> {
+    public func rows(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>?) throws -> UnsafePointer<Float> {
         if let resident { return UnsafePointer(resident.baseAddress! + range.lowerBound * dimension) }
         try read(range, into: scratch!)
         return UnsafePointer(scratch!)

@@ -63,6 +63,27 @@ import TestSupport
         }
     }
 
+    /// `--index`: faiss's flat index finds the exact neighbours, and the graph records the index and the
+    /// recall it measured against exact search; faiss's refusals are one line, exit 2, no output.
+    @Test func approximateGraphRecordsItsIndexAndRecall() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try writeInputs(dir)
+            let exact = try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "-q", "-o", dir + "/g.h5"])
+            let approximate = try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "--index", "Flat", "--recall-sample", "16",
+                                                             "-o", dir + "/a.h5"])
+            #expect(exact.status == 0 && approximate.status == 0, "\(approximate.stderr)")
+            #expect(approximate.stderr.contains("recall@3 against exact search on 16 random rows: 1.0000"), "\(approximate.stderr)")
+            let (a, e) = (try KNNGraph.read(dir + "/a.h5"), try KNNGraph.read(dir + "/g.h5"))
+            #expect((0..<16).allSatisfy { Set(a.neighbors[($0 * 3)..<($0 * 3 + 3)]) == Set(e.neighbors[($0 * 3)..<($0 * 3 + 3)]) })
+            let file = try H5File.open(dir + "/a.h5")
+            #expect(file.stringAttribute("index") == "Flat" && file.attribute("recall") == .double(1) && file.intAttribute("recall_sample") == 16)
+            try expectRefused("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "--index", "IVF4,Fat"], in: dir, output: dir + "/out.h5",
+                              mentioning: "--index IVF4,Fat: faiss: 'index_ivf' failed: could not parse code description Fat")
+            try expectRefused("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "--nprobe", "2"], in: dir, output: dir + "/out.h5",
+                              mentioning: "--nprobe and --ef go with --index")
+        }
+    }
+
     @Test func badInputsAreRefused() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try writeInputs(dir)

@@ -11,7 +11,7 @@ import TestSupport
     static let allowed: [String: Set<String>] = [
         "MTCore": ["CBLAS"],
         "MTStorage": ["MTCore", "CHDF5", "CZlib", "CPNG", "CJPEG"],
-        "MTAlgorithms": ["MTCore"],
+        "MTAlgorithms": ["MTCore", "CFaiss"],
         "MTNetwork": ["MTCore", "MTAlgorithms"],
         "MTCommand": ["MTCore", "MTStorage", "MTAlgorithms", "MTNetwork", "CBLAS", "CMalloc", "ArgumentParser"],
         "mt-features": ["MTCommand"], "mt-knn": ["MTCommand"], "mt-ncut": ["MTCommand"],

@@ -22,6 +22,40 @@ extension ExactKNN {
     }
 }
 
+extension ApproximateKNN {
+    /// `mt-knn graph --index`: the approximate self graph of `features`, with its recall@k measured against
+    /// exact search on `recallSample` random rows (0: not measured), recorded in the graph's attributes.
+    func run(features: String, k: Int, recallSample: Int, memoryBudget: Int, output: String) throws {
+        let source = try FeatureRows(features)
+        if source.normalized == false {
+            Console.note("\(source.origin): rows are not marked L2-normalised; similarities are plain inner products")
+        }
+        let rows = RowMatrix(source: source)
+        // One block of rows for adding and searching: an eighth of the budget (the index itself is faiss's).
+        let blockRows = max(1, min(rows.count, memoryBudget / 8 / max(1, rows.dimension * MemoryLayout<Float>.size)))
+        let built = try build(rows, k: k, blockRows: blockRows,
+                              progress: ProgressMeter("\(factory) search", total: rows.count, unit: "rows"))
+        let graph = built.graph
+        if !built.exactFallbackRows.isEmpty {
+            Console.note("\(built.exactFallbackRows.count) rows had fewer than k=\(k) candidates in the probed lists and were searched exactly (raise --nprobe to avoid it)")
+        }
+        var attributes: [String: AttributeValue] = ["index": .string(factory), "training_rows": .int(min(rows.count, trainingRows)),
+                                                    "exact_fallback_rows": .int(built.exactFallbackRows.count)]
+        if let nprobe { attributes["nprobe"] = .int(nprobe) }
+        if let efSearch { attributes["ef_search"] = .int(efSearch) }
+        if recallSample > 0 {
+            let sample = Self.sample(count: rows.count, size: min(rows.count, recallSample), seed: seed &+ 1)
+            let truth = try Self.exactNeighbours(of: sample, in: rows, k: k, blockBytes: blockRows * rows.dimension * MemoryLayout<Float>.size)
+            let recall = KNNRecall.measure(approximate: graph, exact: truth, rows: sample)
+            attributes["recall"] = .double(recall)
+            attributes["recall_sample"] = .int(sample.count)
+            Console.note(String(format: "recall@%d against exact search on %d random rows: %.4f", k, sample.count, recall))
+        }
+        try graph.write(output, inputs: [features], attributes: attributes)
+        Console.note("wrote \(output): \(graph.count) rows x \(k) neighbours (\(factory))")
+    }
+}
+
 extension KNNVoting {
     /// `mt-knn propagate`: reads the features and the split, votes, writes the pseudo-labels artifact.
     static func run(features: String, split: String, k: Int?, temperature: Double, prior: PriorBalancing?,

@@ -14,8 +14,10 @@ extension KNNGraph {
                         k: shape[1], databaseSize: databaseSize, selfIncluded: reader.intAttribute("self_included") == 1)
     }
 
-    public func write(_ path: String, inputs: [String]) throws {
+    /// `attributes`: how an approximate graph was made (`index`, `nprobe`, `ef_search`, `recall`, ...).
+    public func write(_ path: String, inputs: [String], attributes: [String: AttributeValue] = [:]) throws {
         let writer = try ArtifactWriter(path, kind: .graph, inputs: inputs)
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { try writer.file.setAttribute(name, value) }
         try writer.file.write("/neighbors", neighbors, shape: [count, k])
         try writer.file.write("/similarities", similarities, shape: [count, k])
         try writer.file.setAttribute("k", k)

@@ -17,28 +17,50 @@ public struct MTKnn: ParsableCommand {
 struct KNNGraphCommand: ToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "graph",
-        abstract: "Exact k nearest neighbours of every row by inner product (cosine for unit rows).",
+        abstract: "k nearest neighbours of every row by inner product (cosine for unit rows): exact, or approximate through faiss.",
         discussion: """
         Self matches are excluded. With --queries, every query row is searched in FEATURES instead.
         Features larger than --memory are streamed from disk in row blocks.
+        --index FACTORY searches approximately with a faiss index (index_factory strings: IVF4096,Flat,
+        IVF16384,PQ32, HNSW32, ...), trained on --train-rows sampled rows; --nprobe (IVF) and --ef (HNSW)
+        trade speed for recall, which is measured against exact search on --recall-sample rows and
+        recorded in the graph (attributes index, nprobe, ef_search, recall).
         Examples:
           mt-knn graph train-pca.h5 -k 20 -o graph.h5
           mt-knn graph train-pca.h5 -k 10 --queries test-pca.h5 --memory 256M -o test-graph.h5
+          mt-knn graph big.h5 -k 20 --index IVF4096,Flat --nprobe 16 -o graph.h5
         """)
 
     @Argument(help: "Features file to search (the database).") var features: String
     @Option(name: [.short, .long], parsing: .unconditional, help: "Neighbours per row (>= 1, below the number of rows).") var k: Int
     @Option(help: "Features file of query rows (default: the rows of FEATURES, self excluded).") var queries: String?
+    @Option(help: "Approximate search with this faiss index_factory string (default: exact search).") var index: String?
+    @Option(parsing: .unconditional, help: "IVF indexes: inverted lists visited per query (>= 1; faiss's default 1).") var nprobe: Int?
+    @Option(parsing: .unconditional, help: "HNSW indexes: search candidate list size (>= 1; faiss's default 16).") var ef: Int?
+    @Option(parsing: .unconditional, help: "Rows sampled to train the index (>= 1).") var trainRows = ApproximateKNN.defaultTrainingRows
+    @Option(parsing: .unconditional, help: "Rows whose recall is measured against exact search (>= 0).") var recallSample = 1000
+    @OptionGroup var seed: SeedOption
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try NumericChecks.check(k, .atLeast(1), "-k")
+        try NumericChecks.check(nprobe, .atLeast(1), "--nprobe")
+        try NumericChecks.check(ef, .atLeast(1), "--ef")
+        try NumericChecks.check(trainRows, .atLeast(1), "--train-rows")
+        try NumericChecks.check(recallSample, .atLeast(0), "--recall-sample")
+        if index == nil, nprobe != nil || ef != nil { throw ValidationError("--nprobe and --ef go with --index") }
+        if index != nil, queries != nil { throw ValidationError("--index builds a self graph; --queries is exact search only") }
     }
 
     func execute() throws {
-        try ExactKNN.run(features: features, queries: queries, k: k, memoryBudget: memory.memory.bytes, output: output.output)
+        if let index {
+            try ApproximateKNN(factory: index, nprobe: nprobe, efSearch: ef, trainingRows: trainRows, seed: seed.seed)
+                .run(features: features, k: k, recallSample: recallSample, memoryBudget: memory.memory.bytes, output: output.output)
+        } else {
+            try ExactKNN.run(features: features, queries: queries, k: k, memoryBudget: memory.memory.bytes, output: output.output)
+        }
     }
 }
 
