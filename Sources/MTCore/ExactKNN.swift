@@ -146,9 +146,14 @@ public enum ExactKNN {
     /// - Parameters:
     ///   - memoryBudget: bytes for inputs and working buffers; inputs that do not fit are streamed.
     ///   - tile: rows per tile side (tests use small tiles to exercise edges).
+    ///   - shard: a self-search for these rows only (one shard of `mt-knn graph --shard i/n`): exactly the
+    ///     tiles of the whole search that touch them are computed, by the same sgemm calls, so the rows are
+    ///     bit-identical to the unsharded graph's. The graph holds `shard.count` rows.
     public static func search(_ queries: RowMatrix, database: RowMatrix? = nil, k: Int,
-                              memoryBudget: Int = 1 << 30, tile: Int = defaultTile) throws -> KNNGraph {
+                              memoryBudget: Int = 1 << 30, tile: Int = defaultTile, shard: Range<Int>? = nil) throws -> KNNGraph {
         let symmetric = database == nil
+        precondition(shard == nil || (symmetric && shard!.lowerBound >= 0 && shard!.upperBound <= queries.count))
+        let kept = shard ?? 0..<queries.count
         let database = database ?? queries
         let available = symmetric ? queries.count - 1 : database.count
         guard k >= 1 else { throw MTError.usage("k must be at least 1, got \(k)") }
@@ -186,10 +191,19 @@ public enum ExactKNN {
                 let firstDatabase = symmetric ? queryStart : 0
                 for databaseStart in stride(from: firstDatabase, to: database.count, by: plan.databasePanel) {
                     let databaseRows = databaseStart..<min(database.count, databaseStart + plan.databasePanel)
+                    if shard != nil, !queryRows.overlaps(kept), !databaseRows.overlaps(kept) { continue }
                     let diagonal = symmetric && databaseStart == queryStart
                     let databaseBlock = diagonal ? queryBlock
                         : try database.rows(databaseRows, scratch: symmetric ? otherScratch : databaseScratch)
-                    let pairs = tilePairs(queryRows.count, databaseRows.count, tile: tile, triangle: diagonal)
+                    var pairs = tilePairs(queryRows.count, databaseRows.count, tile: tile, triangle: diagonal)
+                    if shard != nil {
+                        // A tile feeds its rows (row scan) and its columns (column scan): keep those touching the shard.
+                        pairs = pairs.filter { i, j in
+                            let rows = (queryStart + i * tile)..<min(queryRows.upperBound, queryStart + (i + 1) * tile)
+                            let columns = (databaseStart + j * tile)..<min(databaseRows.upperBound, databaseStart + (j + 1) * tile)
+                            return rows.overlaps(kept) || columns.overlaps(kept)
+                        }
+                    }
                     // Rounds only pace the progress line; 32 tiles a thread keep the wait at their ends small.
                     let round = max(1, 32 * Parallel.threadCount)
                     for roundStart in stride(from: 0, to: pairs.count, by: round) {
@@ -201,7 +215,7 @@ public enum ExactKNN {
                             searchTile(queryBlock, queryStart, queryRows.count, databaseBlock, databaseStart, databaseRows.count,
                                        i, j, d: d, tile: tile, buffer: buffer,
                                        transposed: symmetric && !(diagonal && i == j), excludeSelf: diagonal && i == j,
-                                       selector: selector, locks: locks)
+                                       kept: kept, selector: selector, locks: locks)
                         }
                         progress.advance(by: roundPairs.count)
                     }
@@ -210,6 +224,11 @@ public enum ExactKNN {
         }
         progress.finish()
         let (neighbors, similarities) = selector.sortedRows()
+        if shard != nil {
+            return KNNGraph(neighbors: Array(neighbors[(kept.lowerBound * k)..<(kept.upperBound * k)]),
+                            similarities: Array(similarities[(kept.lowerBound * k)..<(kept.upperBound * k)]),
+                            count: kept.count, k: k, databaseSize: database.count, selfIncluded: false)
+        }
         return KNNGraph(neighbors: neighbors, similarities: similarities, count: queries.count, k: k,
                         databaseSize: database.count, selfIncluded: false)
     }
@@ -234,24 +253,38 @@ public enum ExactKNN {
     private static func searchTile(_ queryBlock: UnsafePointer<Float>, _ queryStart: Int, _ queryCount: Int,
                                    _ databaseBlock: UnsafePointer<Float>, _ databaseStart: Int, _ databaseCount: Int,
                                    _ i: Int, _ j: Int, d: Int, tile: Int, buffer: UnsafeMutablePointer<Float>,
-                                   transposed: Bool, excludeSelf: Bool, selector: TopKSelector, locks: [NSLock]) {
+                                   transposed: Bool, excludeSelf: Bool, kept: Range<Int>, selector: TopKSelector, locks: [NSLock]) {
         let rowStart = i * tile, rows = min(tile, queryCount - rowStart)
         let columnStart = j * tile, columns = min(tile, databaseCount - columnStart)
         BLAS.gemm(queryBlock + rowStart * d, databaseBlock + columnStart * d, buffer,
                   m: rows, n: columns, k: d, transposeB: true)
         let firstRow = queryStart + rowStart, firstColumn = databaseStart + columnStart
-        locks[firstRow / tile].lock()
-        for r in 0..<rows {
-            selector.scanRow(firstRow + r, buffer + r * columns, count: columns, firstIndex: firstColumn,
-                             excluded: excludeSelf ? firstRow + r : -1)
+        // Only the rows (and columns) of `kept` collect candidates; the whole range unless sharded.
+        let scannedRows = Self.overlap(kept, from: firstRow, count: rows)
+        if !scannedRows.isEmpty {
+            locks[firstRow / tile].lock()
+            for r in scannedRows {
+                selector.scanRow(firstRow + r, buffer + r * columns, count: columns, firstIndex: firstColumn,
+                                 excluded: excludeSelf ? firstRow + r : -1)
+            }
+            locks[firstRow / tile].unlock()
         }
-        locks[firstRow / tile].unlock()
         guard transposed else { return }
+        let scannedColumns = Self.overlap(kept, from: firstColumn, count: columns)
+        guard !scannedColumns.isEmpty else { return }
         locks[firstColumn / tile].lock()
         for r in 0..<rows {
-            selector.scanColumn(firstRow: firstColumn, buffer + r * columns, count: columns, index: firstRow + r)
+            selector.scanColumn(firstRow: firstColumn + scannedColumns.lowerBound, buffer + r * columns + scannedColumns.lowerBound,
+                                count: scannedColumns.count, index: firstRow + r)
         }
         locks[firstColumn / tile].unlock()
+    }
+
+    /// The positions 0..<count of rows first..<first+count that lie in `kept` (possibly none).
+    @inline(__always)
+    static func overlap(_ kept: Range<Int>, from first: Int, count: Int) -> Range<Int> {
+        let lower = min(count, max(0, kept.lowerBound - first))
+        return lower..<max(lower, min(count, kept.upperBound - first))
     }
 
     /// How the inputs are held: panel sizes in rows (the whole input when resident).

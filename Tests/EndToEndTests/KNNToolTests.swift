@@ -84,6 +84,33 @@ import TestSupport
         }
     }
 
+    /// Shards through the built tool: merged, the graph equals the unsharded one array for array; a
+    /// missing, doubled or foreign shard is refused by merge.
+    @Test func shardsMergeIntoTheUnshardedGraph() throws {
+        try TestSupport.withTemporaryDirectory { dir in
+            try writeInputs(dir)
+            #expect(try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "-q", "-o", dir + "/g.h5"]).status == 0)
+            for i in 0..<3 {
+                let shard = try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "--shard", "\(i)/3", "-q", "-o", dir + "/s\(i).h5"])
+                #expect(shard.status == 0, "\(shard.stderr)")
+            }
+            #expect(try TestSupport.run("mt-knn", ["graph", dir + "/f.h5", "-k", "2", "--shard", "1/3", "-q", "-o", dir + "/other.h5"]).status == 0)
+            let merged = try TestSupport.run("mt-knn", ["merge", dir + "/s2.h5", dir + "/s0.h5", dir + "/s1.h5", "-q", "-o", dir + "/m.h5"])
+            #expect(merged.status == 0, "\(merged.stderr)")
+            let (m, g) = (try KNNGraph.read(dir + "/m.h5"), try KNNGraph.read(dir + "/g.h5"))
+            #expect(m.neighbors == g.neighbors && m.similarities == g.similarities && m.count == 16)
+            try expectRefused("mt-knn", ["merge", dir + "/s0.h5", dir + "/s2.h5"], in: dir, output: dir + "/out.h5",
+                              mentioning: "shards 1/3 of 'mt-knn graph \(dir)/f.h5 -k 3' are missing")
+            try expectRefused("mt-knn", ["merge", dir + "/s0.h5", dir + "/s1.h5", dir + "/s1.h5", dir + "/s2.h5"], in: dir, output: dir + "/out.h5",
+                              mentioning: "shard 1/3 given twice")
+            try expectRefused("mt-knn", ["merge", dir + "/s0.h5", dir + "/other.h5", dir + "/s2.h5"], in: dir, output: dir + "/out.h5",
+                              mentioning: "shard of another run: 'mt-knn graph \(dir)/f.h5 -k 2'")
+            try expectRefused("mt-knn", ["merge", dir + "/g.h5"], in: dir, output: dir + "/out.h5", mentioning: "found a whole graph")
+            try expectRefused("mt-knn", ["graph", dir + "/f.h5", "-k", "3", "--shard", "3/3"], in: dir, output: dir + "/out.h5",
+                              mentioning: "--shard")
+        }
+    }
+
     @Test func badInputsAreRefused() throws {
         try TestSupport.withTemporaryDirectory { dir in
             try writeInputs(dir)

@@ -85,4 +85,26 @@ import MTCore
         #expect(a == ApproximateKNN.sample(count: 1000, size: 100, seed: 5) && a != ApproximateKNN.sample(count: 1000, size: 100, seed: 6))
         #expect(ApproximateKNN.sample(count: 10, size: 50, seed: 1) == Array(0..<10))
     }
+
+    /// `--shard i/n`: the shards of an exact self graph are the unsharded graph's rows, bit for bit, for
+    /// shard edges inside tiles and across tiles, resident and streamed; the same for an IVF index.
+    @Test func shardsAreTheRowsOfTheWholeGraph() throws {
+        let rows = try Self.clustered(count: 530, dimension: 12, clusters: 9, seed: 6)
+        let whole = try ExactKNN.search(rows, k: 7, tile: 64)
+        for count in [1, 3, 7] {
+            var neighbors: [Int32] = [], similarities: [Float] = []
+            for index in 0..<count {
+                let part = (index * 530 / count)..<((index + 1) * 530 / count)
+                let shard = try ExactKNN.search(rows, k: 7, tile: 64, shard: part)
+                #expect(shard.count == part.count)
+                neighbors += shard.neighbors
+                similarities += shard.similarities
+            }
+            #expect(neighbors == whole.neighbors && similarities == whole.similarities, "\(count) shards")
+        }
+        let ivf = ApproximateKNN(factory: "IVF8,Flat", nprobe: 2, trainingRows: 530)
+        let wholeIVF = try ivf.build(rows, k: 7, blockRows: 100).graph
+        let secondHalf = try ivf.build(rows, k: 7, blockRows: 100, searched: 265..<530).graph
+        #expect(secondHalf.neighbors == Array(wholeIVF.neighbors[(265 * 7)...]))
+    }
 }

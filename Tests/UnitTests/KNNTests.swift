@@ -99,6 +99,13 @@ import Testing
             let expected = Self.bruteForce(rows, rows, dimension: d, k: 6, excludeSelf: true)
             #expect(streamed.neighbors == expected.neighbors)
             #expect(streamed.similarities == expected.similarities)
+            // Shards of the streamed search (panels of 24 rows, shard edges inside and across panels).
+            var sharded: [Int32] = []
+            for part in [0..<13, 13..<70, 70..<71, 71..<203] {
+                let shard = try ExactKNN.search(try RowMatrix(source: FeatureRows(dir + "/f.h5")), k: 6, memoryBudget: budget, tile: tile, shard: part)
+                sharded += shard.neighbors
+            }
+            #expect(sharded == expected.neighbors)
 
             let streamedQueries = try ExactKNN.search(try RowMatrix(source: FeatureRows(dir + "/q.h5")), database: try RowMatrix(source: FeatureRows(dir + "/f.h5")),
                                                       k: 6, memoryBudget: budget, tile: tile)

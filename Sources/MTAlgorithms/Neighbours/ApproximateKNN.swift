@@ -49,7 +49,12 @@ public struct ApproximateKNN: Sendable {
         try build(rows, k: k, blockRows: blockRows, progress: progress).graph
     }
 
-    public func build(_ rows: RowMatrix, k: Int, blockRows: Int, progress: ProgressMeter? = nil) throws -> Result {
+    /// - Parameter searched: the rows whose neighbours are wanted (one shard; all by default): the index
+    ///   still holds every row, and the graph has `searched.count` rows.
+    public func build(_ rows: RowMatrix, k: Int, blockRows: Int, searched: Range<Int>? = nil,
+                      progress: ProgressMeter? = nil) throws -> Result {
+        let searched = searched ?? 0..<rows.count
+        precondition(searched.lowerBound >= 0 && searched.upperBound <= rows.count)
         guard k >= 1, k < rows.count else {
             throw MTError.usage("k=\(k) needs more than k rows, but \(rows.origin) has \(rows.count) (k must be below N)")
         }
@@ -75,14 +80,14 @@ public struct ApproximateKNN: Sendable {
         if let efSearch { try index.set("efSearch", Double(efSearch)) }
 
         // k + 1 results: the row itself is among them (or, with duplicates, a row of equal similarity).
-        var neighbors = [Int32](repeating: 0, count: rows.count * k)
-        var similarities = [Float](repeating: 0, count: rows.count * k)
+        var neighbors = [Int32](repeating: 0, count: searched.count * k)
+        var similarities = [Float](repeating: 0, count: searched.count * k)
         var foundSimilarities = [Float](repeating: 0, count: blockRows * (k + 1))
         var found = [Int64](repeating: 0, count: blockRows * (k + 1))
         var shortRows: [Int] = []
         try scratch.withUnsafeMutableBufferPointer { buffer in
-            for start in stride(from: 0, to: rows.count, by: blockRows) {
-                let range = start..<min(rows.count, start + blockRows)
+            for start in stride(from: searched.lowerBound, to: searched.upperBound, by: blockRows) {
+                let range = start..<min(searched.upperBound, start + blockRows)
                 try index.search(try rows.rows(range, scratch: buffer.baseAddress), count: range.count, k: k + 1,
                                  similarities: &foundSimilarities, rows: &found)
                 for (offset, row) in range.enumerated() {
@@ -91,8 +96,9 @@ public struct ApproximateKNN: Sendable {
                         let candidate = found[offset * (k + 1) + j]
                         guard candidate >= 0 else { break }
                         if candidate == row { continue }
-                        neighbors[row * k + kept] = Int32(candidate)
-                        similarities[row * k + kept] = foundSimilarities[offset * (k + 1) + j]
+                        let at = (row - searched.lowerBound) * k + kept
+                        neighbors[at] = Int32(candidate)
+                        similarities[at] = foundSimilarities[offset * (k + 1) + j]
                         kept += 1
                     }
                     if kept < k { shortRows.append(row) }
@@ -105,12 +111,12 @@ public struct ApproximateKNN: Sendable {
             let exact = try Self.exactNeighbours(of: shortRows, in: rows, k: k, blockBytes: blockRows * rows.dimension * MemoryLayout<Float>.size)
             for (position, row) in shortRows.enumerated() {
                 for j in 0..<k {
-                    neighbors[row * k + j] = exact.neighbors[position * k + j]
-                    similarities[row * k + j] = exact.similarities[position * k + j]
+                    neighbors[(row - searched.lowerBound) * k + j] = exact.neighbors[position * k + j]
+                    similarities[(row - searched.lowerBound) * k + j] = exact.similarities[position * k + j]
                 }
             }
         }
-        return Result(graph: KNNGraph(neighbors: neighbors, similarities: similarities, count: rows.count, k: k,
+        return Result(graph: KNNGraph(neighbors: neighbors, similarities: similarities, count: searched.count, k: k,
                                       databaseSize: rows.count, selfIncluded: false),
                       exactFallbackRows: shortRows)
     }

@@ -64,6 +64,29 @@ public struct SeedOption: ParsableArguments {
     public init() {}
 }
 
+/// `--shard i/n`: this run computes part i (from 0) of n of the rows; `merge` assembles the parts.
+public struct ShardOption: ParsableArguments {
+    @Option(help: "Compute only shard i of n of the rows (i from 0, e.g. 2/8); merge the shards with merge.")
+    public var shard: Shard?
+
+    public init() {}
+}
+
+/// A parsed `i/n`.
+public struct Shard: ExpressibleByArgument, Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    public init?(argument: String) {
+        let parts = argument.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
+            return nil
+        }
+        self.index = index
+        self.count = count
+    }
+}
+
 /// `--memory SIZE`: the memory budget of a streaming step.
 public struct MemoryOption: ParsableArguments {
     /// What `--memory` is when not given: 1 GiB.

@@ -8,24 +8,75 @@ import MTStorage
 extension ExactKNN {
     /// `mt-knn graph`: the k nearest rows of `features` for each of its rows (or of each row of `queries`),
     /// written as a graph artifact.
-    static func run(features: String, queries: String?, k: Int, memoryBudget: Int, output: String) throws {
+    static func run(features: String, queries: String?, k: Int, memoryBudget: Int, output: String, shard: Shard? = nil) throws {
         let databaseRows = try FeatureRows(features)
         let queryRows = try queries.map { try FeatureRows($0) }
         for rows in [databaseRows] + (queryRows.map { [$0] } ?? []) where rows.normalized == false {
             Console.note("\(rows.origin): rows are not marked L2-normalised; similarities are plain inner products")
         }
         let database = RowMatrix(source: databaseRows)
+        let part = shard.map { GraphShard.rows(index: $0.index, count: $0.count, of: database.count) }
         let graph = try queryRows.map { try search(RowMatrix(source: $0), database: database, k: k, memoryBudget: memoryBudget) }
-            ?? search(database, k: k, memoryBudget: memoryBudget)
-        try graph.write(output, inputs: [features] + (queries.map { [$0] } ?? []))
-        Console.note("wrote \(output): \(graph.count) rows x \(k) neighbours")
+            ?? search(database, k: k, memoryBudget: memoryBudget, shard: part)
+        let attributes = shard.map { GraphShard(index: $0.index, count: $0.count, rowOffset: part!.lowerBound, totalRows: database.count,
+                                                run: "mt-knn graph \(features) -k \(k)").attributes } ?? [:]
+        try graph.write(output, inputs: [features] + (queries.map { [$0] } ?? []), attributes: attributes)
+        Console.note("wrote \(output): \(graph.count) rows x \(k) neighbours" + (shard.map { " (shard \($0.index)/\($0.count))" } ?? ""))
+    }
+
+    /// `mt-knn merge`: the shards of one `mt-knn graph --shard i/n` run, every i once, as the whole graph
+    /// (row for row what the unsharded run writes).
+    static func merge(_ paths: [String], output: String) throws {
+        var shards: [(path: String, shard: GraphShard)] = []
+        for path in paths {
+            guard let shard = try GraphShard.read(path) else {
+                throw MTError.badInput(path, nil, "expected a graph shard (mt-knn graph --shard i/n), found a whole graph")
+            }
+            shards.append((path, shard))
+        }
+        let first = shards[0]
+        for (path, shard) in shards.dropFirst() {
+            guard shard.run == first.shard.run, shard.count == first.shard.count, shard.totalRows == first.shard.totalRows else {
+                throw MTError.badInput(path, nil, "shard of another run: '\(shard.run)' (\(shard.count) shards), but \(first.path) is of '\(first.shard.run)' (\(first.shard.count) shards)")
+            }
+        }
+        let byIndex = Dictionary(grouping: shards, by: \.shard.index)
+        if let (index, twice) = byIndex.first(where: { $0.value.count > 1 }) {
+            throw MTError.usage("shard \(index)/\(first.shard.count) given twice: \(twice.map(\.path).joined(separator: ", "))")
+        }
+        let missing = (0..<first.shard.count).filter { byIndex[$0] == nil }
+        guard missing.isEmpty else {
+            throw MTError.usage("shards \(missing.map { "\($0)/\(first.shard.count)" }.joined(separator: ", ")) of '\(first.shard.run)' are missing")
+        }
+        var neighbors: [Int32] = [], similarities: [Float] = []
+        var k = 0, databaseSize = 0
+        for index in 0..<first.shard.count {
+            let (path, shard) = byIndex[index]![0]
+            let graph = try KNNGraph.read(path)
+            let expected = GraphShard.rows(index: index, count: shard.count, of: shard.totalRows)
+            guard graph.count == expected.count, shard.rowOffset == expected.lowerBound, index == 0 || graph.k == k else {
+                throw MTError.badInput(path, "/neighbors", "expected rows \(expected) of \(shard.totalRows) with k=\(index == 0 ? graph.k : k), found \(graph.count) rows from \(shard.rowOffset), k=\(graph.k)")
+            }
+            k = graph.k
+            databaseSize = graph.databaseSize
+            neighbors += graph.neighbors
+            similarities += graph.similarities
+        }
+        let merged = KNNGraph(neighbors: neighbors, similarities: similarities, count: first.shard.totalRows, k: k,
+                              databaseSize: databaseSize, selfIncluded: false)
+        // The run's own attributes (index, nprobe, ...) carry over; shard bookkeeping does not.
+        let file = try H5File.open(first.path)
+        var attributes: [String: AttributeValue] = [:]
+        for name in ["index", "nprobe", "ef_search", "training_rows"] { if let value = file.attribute(name) { attributes[name] = value } }
+        try merged.write(output, inputs: paths, attributes: attributes)
+        Console.note("wrote \(output): \(merged.count) rows x \(k) neighbours from \(paths.count) shards")
     }
 }
 
 extension ApproximateKNN {
     /// `mt-knn graph --index`: the approximate self graph of `features`, with its recall@k measured against
     /// exact search on `recallSample` random rows (0: not measured), recorded in the graph's attributes.
-    func run(features: String, k: Int, recallSample: Int, memoryBudget: Int, output: String) throws {
+    func run(features: String, k: Int, recallSample: Int, memoryBudget: Int, output: String, shard: Shard? = nil) throws {
         let source = try FeatureRows(features)
         if source.normalized == false {
             Console.note("\(source.origin): rows are not marked L2-normalised; similarities are plain inner products")
@@ -33,8 +84,9 @@ extension ApproximateKNN {
         let rows = RowMatrix(source: source)
         // One block of rows for adding and searching: an eighth of the budget (the index itself is faiss's).
         let blockRows = max(1, min(rows.count, memoryBudget / 8 / max(1, rows.dimension * MemoryLayout<Float>.size)))
-        let built = try build(rows, k: k, blockRows: blockRows,
-                              progress: ProgressMeter("\(factory) search", total: rows.count, unit: "rows"))
+        let part = shard.map { GraphShard.rows(index: $0.index, count: $0.count, of: rows.count) } ?? 0..<rows.count
+        let built = try build(rows, k: k, blockRows: blockRows, searched: part,
+                              progress: ProgressMeter("\(factory) search", total: part.count, unit: "rows"))
         let graph = built.graph
         if !built.exactFallbackRows.isEmpty {
             Console.note("\(built.exactFallbackRows.count) rows had fewer than k=\(k) candidates in the probed lists and were searched exactly (raise --nprobe to avoid it)")
@@ -43,9 +95,15 @@ extension ApproximateKNN {
                                                     "exact_fallback_rows": .int(built.exactFallbackRows.count)]
         if let nprobe { attributes["nprobe"] = .int(nprobe) }
         if let efSearch { attributes["ef_search"] = .int(efSearch) }
+        if let shard {
+            let description = "mt-knn graph \(features) -k \(k) --index \(factory) --nprobe \(nprobe.map(String.init) ?? "-") --ef \(efSearch.map(String.init) ?? "-") --train-rows \(trainingRows) --seed \(seed)"
+            attributes.merge(GraphShard(index: shard.index, count: shard.count, rowOffset: part.lowerBound, totalRows: rows.count,
+                                        run: description).attributes) { $1 }
+        }
         if recallSample > 0 {
-            let sample = Self.sample(count: rows.count, size: min(rows.count, recallSample), seed: seed &+ 1)
-            let truth = try Self.exactNeighbours(of: sample, in: rows, k: k, blockBytes: blockRows * rows.dimension * MemoryLayout<Float>.size)
+            let sample = Self.sample(count: part.count, size: min(part.count, recallSample), seed: seed &+ 1)
+            let truth = try Self.exactNeighbours(of: sample.map { $0 + part.lowerBound }, in: rows, k: k,
+                                                 blockBytes: blockRows * rows.dimension * MemoryLayout<Float>.size)
             let recall = KNNRecall.measure(approximate: graph, exact: truth, rows: sample)
             attributes["recall"] = .double(recall)
             attributes["recall_sample"] = .int(sample.count)

@@ -28,3 +28,44 @@ extension KNNGraph {
     }
 }
 
+
+/// Which part of a sharded graph a file holds (`mt-knn graph --shard i/n`): rows `rowOffset ..< rowOffset +
+/// count` of a graph of `totalRows` rows, made by the run `run` describes (features, k and index settings),
+/// so `mt-knn merge` can refuse shards of different runs.
+public struct GraphShard: Equatable, Sendable {
+    public var index: Int
+    public var count: Int
+    public var rowOffset: Int
+    public var totalRows: Int
+    public var run: String
+
+    public init(index: Int, count: Int, rowOffset: Int, totalRows: Int, run: String) {
+        self.index = index
+        self.count = count
+        self.rowOffset = rowOffset
+        self.totalRows = totalRows
+        self.run = run
+    }
+
+    /// Rows of shard `index` of `count` over `rows` rows: as equal as integer division allows.
+    public static func rows(index: Int, count: Int, of rows: Int) -> Range<Int> {
+        (index * rows / count)..<((index + 1) * rows / count)
+    }
+
+    public var attributes: [String: AttributeValue] {
+        ["shard_index": .int(index), "shard_count": .int(count), "row_offset": .int(rowOffset),
+         "total_rows": .int(totalRows), "shard_of": .string(run)]
+    }
+
+    /// The shard a graph file says it is, or nil for a whole graph.
+    public static func read(_ path: String) throws -> GraphShard? {
+        let reader = try ArtifactReader(path, expecting: .graph)
+        guard let index = reader.intAttribute("shard_index") else { return nil }
+        guard let count = reader.intAttribute("shard_count"), let offset = reader.intAttribute("row_offset"),
+              let total = reader.intAttribute("total_rows"), let run = reader.stringAttribute("shard_of"),
+              (0..<count).contains(index) else {
+            throw MTError.badInput(path, nil, "expected shard_index in 0..<shard_count, row_offset, total_rows and shard_of on a graph shard")
+        }
+        return GraphShard(index: index, count: count, rowOffset: offset, totalRows: total, run: run)
+    }
+}

@@ -9,9 +9,9 @@ public struct MTKnn: ParsableCommand {
 
     public static let configuration = CommandConfiguration(
         commandName: "mt-knn",
-        abstract: "Exact kNN graphs and label propagation by kNN voting or label spreading.",
+        abstract: "kNN graphs (exact, approximate through faiss, sharded) and label propagation by kNN voting or label spreading.",
         version: mtVersion,
-        subcommands: [KNNGraphCommand.self, KNNPropagateCommand.self, KNNSpreadCommand.self])
+        subcommands: [KNNGraphCommand.self, KNNMergeCommand.self, KNNPropagateCommand.self, KNNSpreadCommand.self])
 }
 
 struct KNNGraphCommand: ToolCommand {
@@ -40,12 +40,14 @@ struct KNNGraphCommand: ToolCommand {
     @Option(parsing: .unconditional, help: "Rows sampled to train the index (>= 1).") var trainRows = ApproximateKNN.defaultTrainingRows
     @Option(parsing: .unconditional, help: "Rows whose recall is measured against exact search (>= 0).") var recallSample = 1000
     @OptionGroup var seed: SeedOption
+    @OptionGroup var shard: ShardOption
     @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try NumericChecks.check(k, .atLeast(1), "-k")
+        if shard.shard != nil, queries != nil { throw ValidationError("--shard splits a self graph's rows; --queries searches are not sharded") }
         try NumericChecks.check(nprobe, .atLeast(1), "--nprobe")
         try NumericChecks.check(ef, .atLeast(1), "--ef")
         try NumericChecks.check(trainRows, .atLeast(1), "--train-rows")
@@ -57,10 +59,37 @@ struct KNNGraphCommand: ToolCommand {
     func execute() throws {
         if let index {
             try ApproximateKNN(factory: index, nprobe: nprobe, efSearch: ef, trainingRows: trainRows, seed: seed.seed)
-                .run(features: features, k: k, recallSample: recallSample, memoryBudget: memory.memory.bytes, output: output.output)
+                .run(features: features, k: k, recallSample: recallSample, memoryBudget: memory.memory.bytes, output: output.output,
+                     shard: shard.shard)
         } else {
-            try ExactKNN.run(features: features, queries: queries, k: k, memoryBudget: memory.memory.bytes, output: output.output)
+            try ExactKNN.run(features: features, queries: queries, k: k, memoryBudget: memory.memory.bytes, output: output.output,
+                             shard: shard.shard)
         }
+    }
+}
+
+struct KNNMergeCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Assemble the shards of one mt-knn graph --shard run into the whole graph.",
+        discussion: """
+        Every shard 0..n-1 exactly once, all of the same run (features, k, index settings, as each shard
+        records); the result is row for row the graph the unsharded run writes.
+        Example:
+          for i in 0 1 2 3; do mt-knn graph features.h5 -k 20 --shard $i/4 -o graph-$i.h5; done
+          mt-knn merge graph-0.h5 graph-1.h5 graph-2.h5 graph-3.h5 -o graph.h5
+        """)
+
+    @Argument(help: "Graph shards (from mt-knn graph --shard i/n), in any order.") var shards: [String]
+    @OptionGroup var output: OutputOption
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if shards.isEmpty { throw ValidationError("give the shard files") }
+    }
+
+    func execute() throws {
+        try ExactKNN.merge(shards, output: output.output)
     }
 }
 
