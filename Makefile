@@ -9,7 +9,7 @@ OUT        ?= out
 DEMO_EPOCHS ?= 3
 VENV       ?= .venv
 PYTHON     := $(VENV)/bin/python
-DEBIAN_PACKAGES := libhdf5-dev libopenblas-dev liblapacke-dev libpng-dev libturbojpeg0-dev libfaiss-dev zlib1g-dev pkg-config hdf5-tools python3-venv strace
+DEBIAN_PACKAGES := libhdf5-dev libopenblas-dev liblapacke-dev libpng-dev libturbojpeg0-dev libfaiss-dev zlib1g-dev pkg-config hdf5-tools python3-venv strace slurm-wlm
 
 .PHONY: all setup build test demo table python clean
 

@@ -22,6 +22,8 @@ K                ?= 20#             neighbours in the kNN graph (spread, ncut)
 KNN_INDEX        ?=#                approximate graph through faiss (mt-knn graph --index, e.g. IVF4096,Flat or HNSW32; unset: exact)
 NPROBE           ?=#                ... its --nprobe (IVF)
 EF               ?=#                ... its --ef (HNSW)
+SHARDS           ?=#                n > 1: the graph stage runs as n shards (mt-knn graph --shard i/n), merged (mt-knn merge): the same graph
+SUBMIT           ?=#                slurm: the shards run as one Slurm job array (sbatch --array --wait; shared file system); unset: here
 EIGENPAIRS       ?= 200#            normalised-cut eigenpairs
 SIGMA            ?=#                ncut affinity scale (mt-ncut eigen --sigma; unset: the tool's default)
 PROPAGATION      ?= ncut#           knn | spread | ncut
@@ -138,6 +140,18 @@ define run
 $(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) -o $@
 @$(record)
 endef
+# SHARDS=n: the command runs n times, shard i/n each (through Slurm with SUBMIT=slurm), then the shards are
+# merged into $@. The recorded command is the unsharded one: sharding does not change the result.
+shard_indices    = $(shell seq 0 $$(( $(SHARDS) - 1 )))
+shard_jobs_local = for i in $(shard_indices); do $(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) --shard $$i/$(SHARDS) -o $(basename $@).shard$$i.h5 || exit 1; done
+shard_jobs_slurm = sbatch --wait --quiet --array=0-$$(( $(SHARDS) - 1 )) --job-name=mt-$(notdir $(basename $@)) -o $(basename $@).slurm-%a.log \
+                   --wrap "$(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) --shard \$$SLURM_ARRAY_TASK_ID/$(SHARDS) -o $(basename $@).shard\$$SLURM_ARRAY_TASK_ID.h5"
+define sharded_run
+$(if $(filter slurm,$(SUBMIT)),$(shard_jobs_slurm),$(shard_jobs_local))
+$(MT_BIN)/mt-knn merge $(foreach i,$(shard_indices),$(basename $@).shard$(i).h5) $(MT_FLAGS) -o $@
+@rm -f $(foreach i,$(shard_indices),$(basename $@).shard$(i).h5 $(basename $@).slurm-$(i).log)
+@$(record)
+endef
 # Training keeps its epochs in X.partial.h5 and continues it (--resume) only when it was started by the
 # same command, whose record is X.partial.cmd. (make expands a recipe's lines before it runs the first.)
 partial  = $(basename $@).partial
@@ -235,7 +249,7 @@ $(SPLIT): $(DATA)/train.h5 $(recorded)
 # --- mt-knn / mt-ncut: propagation ---------------------------------------------------------------------
 $(GRAPH): CMD = mt-knn graph $(TRAIN_FEATURES) -k $(K) $(if $(KNN_INDEX),--index $(KNN_INDEX) $(if $(NPROBE),--nprobe $(NPROBE)) $(if $(EF),--ef $(EF)))
 $(GRAPH): $(TRAIN_FEATURES) $(recorded)
-	$(run)
+	$(if $(filter-out 0 1,$(SHARDS)),$(sharded_run),$(run))
 
 $(EIGEN): CMD = mt-ncut eigen $(GRAPH) -n $(EIGENPAIRS) $(if $(SIGMA),--sigma $(SIGMA))
 $(EIGEN): $(GRAPH) $(recorded)

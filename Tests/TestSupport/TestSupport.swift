@@ -134,6 +134,15 @@ extension TestSupport {
     }
 }
 
+extension TestSupport {
+    /// Whether an executable of that name is on PATH.
+    public static func onPath(_ name: String) -> Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
+            || FileManager.default.isExecutableFile(atPath: "/usr/sbin/\(name)")
+    }
+}
+
 /// Conditions of tests that need something the repository cannot ship. A disabled test is listed as
 /// skipped with its reason; `make test` provides all of them, so CI shows none skipped.
 extension Trait where Self == ConditionTrait {
@@ -151,6 +160,12 @@ extension Trait where Self == ConditionTrait {
 
     public static var needsPillow: Self {
         .enabled(if: TestSupport.pythonWithPillow != nil, "needs a Python with Pillow: run `make python` or set MT_PYTHON")
+    }
+
+    /// Root and Debian's slurm-wlm: the test starts its own one-node cluster (pipelines/tools/slurm-local.sh).
+    public static var needsSlurm: Self {
+        .enabled(if: getuid() == 0 && ["munged", "slurmctld", "slurmd", "sbatch"].allSatisfy(TestSupport.onPath),
+                 "needs root and Debian's slurm-wlm (munge, slurmctld, slurmd): `make setup` installs it")
     }
 
     public static var needsScikitLearn: Self {
