@@ -87,19 +87,24 @@ class WideResNet(nn.Module):
 
 
 class ResBlock(nn.Module):
-    def __init__(self, cin, planes, stride):
+    """The post-activation basic block; the reference names its shortcut `shortcut`, torchvision `downsample`
+    (an identity shortcut holds no parameters either way)."""
+
+    def __init__(self, cin, planes, stride, shortcut_name="shortcut"):
         super().__init__()
         self.conv1 = conv3x3(cin, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
+        self.shortcut_name = shortcut_name
+        shortcut = nn.Sequential()
         if stride != 1 or cin != planes:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+            shortcut = nn.Sequential(nn.Conv2d(cin, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+        setattr(self, shortcut_name, shortcut)
 
     def forward(self, x):
         out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(out + self.shortcut(x))
+        return F.relu(out + getattr(self, self.shortcut_name)(x))
 
 
 class ResNet18(nn.Module):
@@ -125,22 +130,9 @@ class ResNet18(nn.Module):
         return F.normalize(out, dim=1) if self.norm else out
 
 
-class TorchvisionBasicBlock(nn.Module):
-    """torchvision.models.resnet.BasicBlock: the CIFAR block with the shortcut named `downsample`."""
-
-    def __init__(self, cin, planes, stride):
-        super().__init__()
-        self.conv1 = conv3x3(cin, planes, stride)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = conv3x3(planes, planes)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = None
-        if stride != 1 or cin != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+def TorchvisionBasicBlock(cin, planes, stride):
+    """torchvision.models.resnet.BasicBlock: the same block, its shortcut named `downsample`."""
+    return ResBlock(cin, planes, stride, shortcut_name="downsample")
 
 
 class TorchvisionBottleneck(nn.Module):

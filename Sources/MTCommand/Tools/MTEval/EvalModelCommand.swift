@@ -17,7 +17,7 @@ struct EvalModelCommand: ToolCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Classifier checkpoint (checkpoint artifact).") var checkpoint: String
     @Argument(help: "Labelled data set to evaluate on (dataset artifact).") var dataset: String
-    @Option(parsing: .unconditional, help: "Inference batch size (\(TrainingChecks.batchSize); default 512, fewer for large images).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Inference batch size (\(TrainingChecks.batchSize)). Default: 512, fewer for large images.") var batchSize: Int?
     @OptionGroup var report: ReportOutputOptions
 
     func validate() throws {
