@@ -113,6 +113,7 @@ import TestSupport
                 (["eigen", dir + "/queries.h5"], "/neighbors: expected a graph of a set against itself"),
                 (["eigen", dir + "/missing.h5"], "no such file"),
                 (["eigen", dir + "/graph.h5", "-n", "0"], "-n must be >= 1, got 0"),
+                (["eigen", dir + "/graph.h5", "-n", "3", "--memory", "1K"], "more than --memory 1K; raise --memory or lower -n"),
                 (["propagate", dir + "/graph.h5", "--split", dir + "/small-split.h5"], "expected mt_kind eigen, found 'graph'"),
             ]
             for (arguments, message) in cases {

@@ -18,6 +18,23 @@ public enum NormalizedCut {
         public init() {}
     }
 
+    /// Bytes `eigenpairs` holds at its peak for a graph of `samples` rows and `k` neighbours: the graph
+    /// (N k x 8), the symmetric affinity's triplets and two CSR copies (weights and normalised, 2 N k + N
+    /// entries of 12 and 8 bytes), the solver's float basis of `basis + 2 blocks` vectors plus the Ritz
+    /// vectors kept at a restart and two block vectors, and the output pairs (N n floats). `mt-ncut eigen`
+    /// checks it against `--memory` before starting.
+    public static func memoryEstimate(samples: Int, k: Int, options: EigenOptions) -> Int {
+        let n = samples, block = min(options.blockSize, max(1, n / 4))
+        let basis = max(options.basisSize ?? max(5 * options.count / 2, options.count + 8 * block), options.count + 2 * block)
+        let kept = min(basis - block, max(options.count + block, (options.count + basis) / 2))
+        let entries = 2 * n * k + n
+        let graph = n * k * 8
+        let affinity = entries * 12 + 2 * (entries * 8 + (n + 1) * 8)
+        let solver = n * (basis + 2 * block + kept + 2 * block) * 4
+        let output = n * options.count * 4
+        return graph + affinity + solver + output
+    }
+
     /// The `count` smallest eigenpairs of L = I - D^-1/2 W D^-1/2 for `graph` (read from `source`, named
     /// in errors), computed as the largest of A = D^-1/2 W D^-1/2 (lambda = 1 - theta, same vectors and
     /// residuals): the top of A's spectrum is where Krylov methods converge fast, while asking for L's

@@ -150,9 +150,16 @@ extension LabelSpreading {
 
 extension NormalizedCut {
     /// `mt-ncut eigen`: the graph's smallest Laplacian eigenpairs, written as an eigen artifact.
-    static func runEigen(graph: String, options: EigenOptions, output: String) throws {
+    static func runEigen(graph: String, options: EigenOptions, memoryBudget: Int, output: String) throws {
+        // The size is known from the file's shape: refuse before reading it if the solve cannot fit.
+        let shape = try ArtifactReader(graph, expecting: .graph).check("/neighbors", as: Int32.self, shape: ["N", "K"])
+        let needed = memoryEstimate(samples: shape[0], k: shape[1], options: options)
+        guard needed <= memoryBudget else {
+            throw MTError.usage("\(graph): \(options.count) eigenpairs of \(shape[0]) samples (k=\(shape[1])) need about \(needed >> 20) MiB (the solver's basis: N x about 3.5 n floats), more than --memory \(ByteCount(bytes: memoryBudget)); raise --memory or lower -n")
+        }
         let knn = try KNNGraph.read(graph)
-        let (eigen, diagnostics) = try eigenpairs(of: knn, source: graph, options: options)
+        var (eigen, diagnostics) = try eigenpairs(of: knn, source: graph, options: options)
+        diagnostics.note("eigen: about \(needed >> 20) MiB of memory for \(options.count) pairs of \(shape[0]) samples (estimated before the solve)")
         Console.report(diagnostics)
         try eigen.write(output, inputs: [graph])
         Console.note("wrote \(output)")

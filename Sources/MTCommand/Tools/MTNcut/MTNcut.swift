@@ -22,7 +22,9 @@ struct NcutEigenCommand: ToolCommand {
         Affinities w = exp(-(1 - s) / sigma) on the listed neighbours plus a self-loop of weight 1 (as the \
         reference's K-lists include the point itself), symmetrised (W + W^T) / 2; eigenpairs of \
         I - D^-1/2 W D^-1/2 by a block Krylov-Schur solver, stopping when every pair has \
-        ||L v - lambda v|| <= tolerance * (1 - lambda) (scipy eigsh's criterion).
+        ||L v - lambda v|| <= tolerance * (1 - lambda) (scipy eigsh's criterion). Memory: about \
+        N x 3.5 n floats for the solver plus the graph (N k x 8 bytes) and its affinity (about 2 N k x 28 \
+        bytes); a solve that would exceed --memory is refused before it starts.
 
         Example:
           mt-ncut eigen train-graph.h5 -n 200 -o train-eigen.h5
@@ -53,6 +55,7 @@ struct NcutEigenCommand: ToolCommand {
     var maxRestarts = NormalizedCut.EigenOptions().maxRestarts
 
     @OptionGroup var seed: SeedOption
+    @OptionGroup var memory: MemoryOption
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
@@ -75,7 +78,7 @@ struct NcutEigenCommand: ToolCommand {
         options.basisSize = basisSize
         options.maxRestarts = maxRestarts
         options.seed = seed.seed
-        try NormalizedCut.runEigen(graph: graph, options: options, output: output.output)
+        try NormalizedCut.runEigen(graph: graph, options: options, memoryBudget: memory.memory.bytes, output: output.output)
     }
 }
 
