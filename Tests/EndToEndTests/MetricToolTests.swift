@@ -41,6 +41,15 @@ import TestSupport
                 for j in 0..<128 { norm += features.values[row * 128 + j] * features.values[row * 128 + j] }
                 #expect(abs(norm - 1) < 1e-4)
             }
+            // Streamed in blocks of one inference batch (512 of 1100 images, --memory 1K) or whole: the same file contents.
+            let more = dir + "/more.h5"
+            #expect(try TestSupport.run("mt-features", ["import", "mnist", mnist, "--split", "train", "--limit", "1100", "-q", "-o", more]).status == 0)
+            for (name, memory) in [("whole", "1G"), ("blocks", "1K")] {
+                let run = try TestSupport.run("mt-features", ["extract", more, "--model", checkpoint, "--memory", memory, "-q", "-o", dir + "/\(name).h5"])
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+            let (whole, blocks) = (try Features.read(dir + "/whole.h5"), try Features.read(dir + "/blocks.h5"))
+            #expect(whole.count == 1100 && whole.values == blocks.values && whole.labels == blocks.labels && whole.model == blocks.model)
         }
     }
 

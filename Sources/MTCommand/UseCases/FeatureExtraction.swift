@@ -33,8 +33,17 @@ public enum FeatureExtraction {
     /// - Parameter layer: for a network, which activations to return (penultimate embedding by default).
     /// - Parameter inputNormalization: for a network, per-channel mean and std replacing the checkpoint's
     ///   (e.g. ImageNet's for torchvision weights converted without them).
+    /// - Parameter memoryBudget: a network streams the images in blocks of about this many bytes of
+    ///   images and activations (pixels and PCA read the whole data set).
     public static func run(dataset datasetPath: String, model: FeatureModel, whiten: Bool, normalize: Bool, output: String,
-                           layer: FeatureLayer = .auto, inputNormalization: (mean: [Float], std: [Float])? = nil) throws {
+                           layer: FeatureLayer = .auto, inputNormalization: (mean: [Float], std: [Float])? = nil,
+                           memoryBudget: Int = 1 << 30) throws {
+        if case .network(let checkpoint) = model {
+            try embed(datasetPath, checkpoint: checkpoint, layer: layer, normalize: normalize, inputNormalization: inputNormalization,
+                      memoryBudget: memoryBudget, output: output)
+            Console.note("wrote \(output)")
+            return
+        }
         let dataset = try ImageDataset.read(datasetPath)
         switch model {
         case .pixels:
@@ -55,19 +64,44 @@ public enum FeatureExtraction {
             let features = projected(projection.project(&data, rows: dataset.count), projection, dataset,
                                      normalize: normalize, model: "pca:\(path)")
             try features.write(output, inputs: [datasetPath, path]) { try projection.write(to: $0) }
-        case .network(let checkpoint):
-            let network = try Checkpoint.loadTrained(checkpoint).network
-            if let (mean, std) = inputNormalization {
-                guard mean.count == network.inputChannels, std.count == network.inputChannels else {
-                    throw MTError.usage("--norm-mean/--norm-std: expected \(network.inputChannels) values each for \(checkpoint), found \(mean.count) and \(std.count)")
-                }
-                network.inputMean = mean
-                network.inputStd = std
-            }
-            try NetworkFeatures.extract(network, model: checkpoint, images: dataset, source: datasetPath, layer: layer, normalize: normalize)
-                .write(output, inputs: [datasetPath, checkpoint])
+        case .network:
+            preconditionFailure("networks stream (embed)")
         }
         Console.note("wrote \(output)")
+    }
+
+    /// A network's features of every image, streamed: blocks of whole inference batches are read, embedded
+    /// and written in turn, so memory is one block (about `memoryBudget`) whatever N is. The values are
+    /// those of embedding the whole set at once (evaluation mode treats every image alone).
+    static func embed(_ datasetPath: String, checkpoint: String, layer: FeatureLayer, normalize: Bool,
+                      inputNormalization: (mean: [Float], std: [Float])?, memoryBudget: Int, output: String) throws {
+        let network = try Checkpoint.loadTrained(checkpoint).network
+        if let (mean, std) = inputNormalization {
+            guard mean.count == network.inputChannels, std.count == network.inputChannels else {
+                throw MTError.usage("--norm-mean/--norm-std: expected \(network.inputChannels) values each for \(checkpoint), found \(mean.count) and \(std.count)")
+            }
+            network.inputMean = mean
+            network.inputStd = std
+        }
+        let rows = try DatasetRows(datasetPath)
+        guard rows.channels == network.inputChannels else {
+            throw MTError.badInput(datasetPath, "/images", "expected \(network.inputChannels) channels for \(checkpoint), found \(rows.channels)")
+        }
+        let layer = layer.resolved(for: network)
+        let dimension = layer == .output ? network.outputDimension : network.architecture.embeddingDimension
+        let batch = NetworkFeatures.batchSize(height: rows.height, width: rows.width)
+        // Per image: its pixels, as floats, and about 16 H W floats of activations of one batch.
+        let perImage = rows.height * rows.width * rows.channels * 5 + dimension * 4
+        let blockRows = max(batch, (memoryBudget / 2 / max(1, perImage)) / batch * batch)
+        let progress = ProgressMeter("extract", total: rows.count, unit: "img")
+        try Features.write(output, inputs: [datasetPath, checkpoint], count: rows.count, dimension: dimension, labels: rows.labels,
+                           model: "\(checkpoint):\(layer.rawValue)", normalized: normalize, blockRows: blockRows) { range in
+            var (values, _) = NetworkFeatures.run(network, on: try rows.block(range), layer: layer, batchSize: batch)
+            if normalize { RowOps.normalize(&values, rows: range.count, dimension: dimension) }
+            progress.advance(by: range.count)
+            return values
+        }
+        progress.finish()
     }
 
     private static func projected(_ values: [Float], _ projection: PCAProjection, _ dataset: ImageDataset,

@@ -75,19 +75,4 @@ public enum NetworkFeatures {
         progress?.finish()
         return (values, dimension)
     }
-
-    /// Embeds every image with `network` at `layer`; rows L2-normalised when `normalize` (cosine
-    /// similarity = inner product, as the kNN and cut tools expect). `model` names the network in the
-    /// features' `model` attribute; `source` names the images in errors.
-    public static func extract(_ network: Network, model: String, images: ImageDataset, source: String,
-                               layer: FeatureLayer = .auto, normalize: Bool = true, batchSize: Int? = nil) throws -> Features {
-        guard images.channels == network.inputChannels else {
-            throw MTError.badInput(source, "/images", "expected \(network.inputChannels) channels for \(model), found \(images.channels)")
-        }
-        let layer = layer.resolved(for: network)
-        var (values, dimension) = run(network, on: images, layer: layer, batchSize: batchSize, progressLabel: "extract")
-        if normalize { RowOps.normalize(&values, rows: images.count, dimension: dimension) }
-        return Features(values: values, count: images.count, dimension: dimension, labels: images.labels,
-                        model: "\(model):\(layer.rawValue)", normalized: normalize)
-    }
 }

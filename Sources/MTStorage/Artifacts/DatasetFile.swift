@@ -31,3 +31,35 @@ extension ImageDataset {
     }
 }
 
+
+/// A dataset file read in row blocks: shape, labels and class names at once, images only as asked for, so
+/// embedding a data set larger than memory holds one block at a time.
+public final class DatasetRows {
+    public let path: String
+    public let count: Int, height: Int, width: Int, channels: Int
+    public let labels: [Int32]
+    public let classNames: [String]
+    public let name: String
+    private let reader: ArtifactReader
+
+    public init(_ path: String) throws {
+        self.path = path
+        reader = try ArtifactReader(path, expecting: .dataset)
+        let shape = try reader.check("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
+        try reader.check("/labels", as: Int32.self, shape: ["N"])
+        let names = try reader.classNames()
+        let (labels, classCount) = try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count,
+                                                        unknownAllowed: true)
+        (count, height, width, channels) = (shape[0], shape[1], shape[2], shape[3])
+        self.labels = labels
+        classNames = names.isEmpty ? (0..<classCount).map(String.init) : names
+        name = reader.stringAttribute("name") ?? ""
+    }
+
+    /// Rows `range` as a data set of their own (images and labels; paths are not read).
+    public func block(_ range: Range<Int>) throws -> ImageDataset {
+        let images = try reader.file.readRows("/images", rows: range, as: UInt8.self)
+        return ImageDataset(images: images.values, count: range.count, height: height, width: width, channels: channels,
+                            labels: Array(labels[range]), classNames: classNames, name: name)
+    }
+}

@@ -28,6 +28,25 @@ extension Features {
     }
 
     /// Writes the features artifact; `extra` can add datasets (e.g. a fitted projection) before commit.
+    /// Writes a features artifact whose rows are made block by block (`rows(range)` returns the
+    /// [range.count, dimension] values), so that only one block is in memory: the same file `write` makes.
+    public static func write(_ path: String, inputs: [String], count: Int, dimension: Int, labels: [Int32], model: String,
+                             normalized: Bool, blockRows: Int, rows: (Range<Int>) throws -> [Float]) throws {
+        precondition(labels.count == count && blockRows >= 1)
+        let writer = try ArtifactWriter(path, kind: .features, inputs: inputs)
+        try writer.file.createDataset("/features", of: Float.self, shape: [count, dimension])
+        for start in stride(from: 0, to: count, by: blockRows) {
+            let range = start..<min(count, start + blockRows)
+            let values = try rows(range)
+            precondition(values.count == range.count * dimension)
+            try values.withUnsafeBufferPointer { try writer.file.writeRows("/features", at: start, $0, shape: [range.count, dimension]) }
+        }
+        try writer.file.write("/labels", labels)
+        try writer.file.setAttribute("model", model)
+        try writer.file.setAttribute("normalized", normalized ? 1 : 0)
+        try writer.commit()
+    }
+
     public func write(_ path: String, inputs: [String], extra: (H5File) throws -> Void = { _ in }) throws {
         let writer = try ArtifactWriter(path, kind: .features, inputs: inputs)
         try writer.file.write("/features", values, shape: [count, dimension])

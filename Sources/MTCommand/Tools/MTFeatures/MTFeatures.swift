@@ -99,7 +99,8 @@ struct FeaturesExtractCommand: ToolCommand {
           mt-features extract mnist-train.h5 --model metric.h5 -o train-metric.h5
           mt-features extract photos.h5 --model resnet50.h5 --layer penultimate --norm imagenet -o photos-r50.h5
         A network normalises the pixels with the mean and std stored in its checkpoint; --norm PRESET
-        (imagenet, cifar10, mnist) or --norm-mean/--norm-std replace them.
+        (imagenet, cifar10, mnist) or --norm-mean/--norm-std replace them. A network streams the images in
+        blocks within --memory; pixels and PCA read the whole data set.
         """)
 
     @Argument(help: "Dataset file (from mt-features import).") var dataset: String
@@ -109,6 +110,7 @@ struct FeaturesExtractCommand: ToolCommand {
     @Option(help: "Per-channel input mean, comma-separated (with --norm-std; replaces --norm).") var normMean: String?
     @Option(help: "Per-channel input std, comma-separated (with --norm-mean).") var normStd: String?
     @Flag(inversion: .prefixedNo, help: "Whiten PCA components (unit variance per axis).") var whiten = true
+    @OptionGroup var memory: MemoryOption
     @Flag(inversion: .prefixedNo, help: "L2-normalise every feature row (inner product = cosine).") var normalize = true
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
@@ -146,7 +148,7 @@ struct FeaturesExtractCommand: ToolCommand {
     func execute() throws {
         try FeatureExtraction.run(dataset: dataset, model: try FeatureModel.parse(model), whiten: whiten,
                                   normalize: normalize, output: output.output, layer: layer,
-                                  inputNormalization: try inputNormalization())
+                                  inputNormalization: try inputNormalization(), memoryBudget: memory.memory.bytes)
     }
 }
 
