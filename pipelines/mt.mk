@@ -22,7 +22,7 @@ K                ?= 20#             neighbours in the kNN graph (spread, ncut)
 KNN_INDEX        ?=#                approximate graph through faiss (mt-knn graph --index, e.g. IVF4096,Flat or HNSW32; unset: exact)
 NPROBE           ?=#                ... its --nprobe (IVF)
 EF               ?=#                ... its --ef (HNSW)
-SHARDS           ?=#                n > 1: the graph stage runs as n shards (mt-knn graph --shard i/n), merged (mt-knn merge): the same graph
+SHARDS           ?=#                n > 1: a network's embedding and the graph run as n shards (--shard i/n), merged (merge): the same files
 SUBMIT           ?=#                slurm: the shards run as one Slurm job array (sbatch --array --wait; shared file system); unset: here
 EIGENPAIRS       ?= 200#            normalised-cut eigenpairs
 SIGMA            ?=#                ncut affinity scale (mt-ncut eigen --sigma; unset: the tool's default)
@@ -148,7 +148,7 @@ shard_jobs_slurm = sbatch --wait --quiet --array=0-$$(( $(SHARDS) - 1 )) --job-n
                    --wrap "$(MT_BIN)/$(strip $(CMD)) $(MT_FLAGS) --shard \$$SLURM_ARRAY_TASK_ID/$(SHARDS) -o $(basename $@).shard\$$SLURM_ARRAY_TASK_ID.h5"
 define sharded_run
 $(if $(filter slurm,$(SUBMIT)),$(shard_jobs_slurm),$(shard_jobs_local))
-$(MT_BIN)/mt-knn merge $(foreach i,$(shard_indices),$(basename $@).shard$(i).h5) $(MT_FLAGS) -o $@
+$(MT_BIN)/$(firstword $(CMD)) merge $(foreach i,$(shard_indices),$(basename $@).shard$(i).h5) $(MT_FLAGS) -o $@
 @rm -f $(foreach i,$(shard_indices),$(basename $@).shard$(i).h5 $(basename $@).slurm-$(i).log)
 @$(record)
 endef
@@ -216,7 +216,7 @@ ifneq ($(filter model:%,$(METRIC))$(filter simclr instance selflabel,$(METRIC)),
 $(ROOT)/$(METRIC_TAG)/features-%.h5: CMD = mt-features extract $(DATA)/$*.h5 --model $(CHECKPOINT)
 $(ROOT)/$(METRIC_TAG)/features-%.h5: $(DATA)/%.h5 $(CHECKPOINT) $(recorded)
 	@mkdir -p $(@D)
-	$(run)
+	$(if $(filter-out 0 1,$(SHARDS)),$(sharded_run),$(run))
 endif
 
 FORCE:

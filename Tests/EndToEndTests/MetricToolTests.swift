@@ -50,6 +50,18 @@ import TestSupport
             }
             let (whole, blocks) = (try Features.read(dir + "/whole.h5"), try Features.read(dir + "/blocks.h5"))
             #expect(whole.count == 1100 && whole.values == blocks.values && whole.labels == blocks.labels && whole.model == blocks.model)
+            // --shard i/n and merge: the same rows again; merge refuses an incomplete set.
+            for i in 0..<3 {
+                let run = try TestSupport.run("mt-features", ["extract", more, "--model", checkpoint, "--shard", "\(i)/3", "-q", "-o", dir + "/part\(i).h5"])
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+            let merged = try TestSupport.run("mt-features", ["merge", dir + "/part1.h5", dir + "/part0.h5", dir + "/part2.h5", "-q", "-o", dir + "/merged.h5"])
+            #expect(merged.status == 0, "\(merged.stderr)")
+            let mergedFeatures = try Features.read(dir + "/merged.h5")
+            #expect(mergedFeatures.values == whole.values && mergedFeatures.labels == whole.labels)
+            try expectRefused("mt-features", ["merge", dir + "/part0.h5", dir + "/part2.h5"], in: dir, output: dir + "/out.h5", mentioning: "shards 1/3 of")
+            try expectRefused("mt-features", ["extract", more, "--model", "pca:4", "--shard", "0/2"], in: dir, output: dir + "/out.h5",
+                              mentioning: "--shard applies to a network --model")
         }
     }
 

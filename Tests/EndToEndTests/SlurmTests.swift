@@ -4,13 +4,13 @@ import MTStorage
 import Testing
 import TestSupport
 
-/// The sharded graph stage through a real scheduler: a one-node Slurm cluster started here by the
-/// repository's own script (and stopped after), the pipeline's `SHARDS=3 SUBMIT=slurm` submitting the
-/// shards as one job array, and the merged graph equal, array for array, to the local unsharded run.
+/// The sharded stages through a real scheduler: a one-node Slurm cluster started here by the repository's
+/// own script (and stopped after), the pipeline's `SHARDS=3 SUBMIT=slurm` submitting the embedding and the
+/// graph as job arrays, and the merged features and graph equal, array for array, to the local unsharded run.
 @Suite(.serialized) struct SlurmTests {
     static let script = TestSupport.repositoryRoot + "/pipelines/tools/slurm-local.sh"
 
-    @Test(.needsSlurm, .needsMNIST) func shardedGraphThroughSbatchEqualsTheLocalRun() throws {
+    @Test(.needsSlurm, .needsMNIST) func shardedExtractAndGraphThroughSbatchEqualTheLocalRun() throws {
         let mnist = try #require(TestSupport.mnistDirectory)
         // Short state path: munge's socket lives there and Unix sockets allow about 100 characters.
         let state = "/tmp/mt-slurm-test-\(getpid())"
@@ -25,7 +25,7 @@ import TestSupport
             func make(_ variables: [String], into root: String) throws -> ToolResult {
                 try TestSupport.execute("/usr/bin/env", ["make", "--no-print-directory", "-f", TestSupport.repositoryRoot + "/pipelines/mnist.mk",
                                                          "MT_BIN=\(TestSupport.binDirectory)", "MNIST_DIR=\(mnist)", "OUT=\(root)", "LIMIT=1000",
-                                                         "graph"] + variables,
+                                                         "METRIC=simclr", "METRIC_EPOCHS=1", "graph"] + variables,
                                         environment: ["SLURM_CONF": state + "/slurm.conf"])
             }
             let local = try make([], into: out + "/local")
@@ -33,11 +33,13 @@ import TestSupport
             let sharded = try make(["SHARDS=3", "SUBMIT=slurm"], into: out + "/slurm")
             #expect(sharded.status == 0, "\(sharded.stdout)\(sharded.stderr)")
             #expect(sharded.stdout.contains("sbatch --wait --quiet --array=0-$(( 3 - 1 ))"), "\(sharded.stdout)")
-            let graph = "/mnist-first1000/pca50/graph-k20.h5"
-            let (a, b) = (try KNNGraph.read(out + "/local" + graph), try KNNGraph.read(out + "/slurm" + graph))
+            let stage = "/mnist-first1000/simclr-mnist-cnn-e1"
+            let (f, g) = (try Features.read(out + "/local" + stage + "/features-train.h5"), try Features.read(out + "/slurm" + stage + "/features-train.h5"))
+            #expect(f.count == 1000 && f.values == g.values && f.labels == g.labels)
+            let (a, b) = (try KNNGraph.read(out + "/local" + stage + "/graph-k20.h5"), try KNNGraph.read(out + "/slurm" + stage + "/graph-k20.h5"))
             #expect(a.count == 1000 && a.neighbors == b.neighbors && a.similarities == b.similarities)
-            // The shards and job logs are gone; only the merged graph and its command record stay.
-            let left = TestSupport.files(in: out + "/slurm/mnist-first1000/pca50")
+            // The shards and job logs are gone; only the merged files and their command records stay.
+            let left = TestSupport.files(in: out + "/slurm" + stage)
             #expect(!left.contains { $0.contains("shard") || $0.contains("slurm-") }, "\(left)")
         }
     }

@@ -37,10 +37,10 @@ public enum FeatureExtraction {
     ///   images and activations (pixels and PCA read the whole data set).
     public static func run(dataset datasetPath: String, model: FeatureModel, whiten: Bool, normalize: Bool, output: String,
                            layer: FeatureLayer = .auto, inputNormalization: (mean: [Float], std: [Float])? = nil,
-                           memoryBudget: Int = 1 << 30) throws {
+                           memoryBudget: Int = 1 << 30, shard: Shard? = nil) throws {
         if case .network(let checkpoint) = model {
             try embed(datasetPath, checkpoint: checkpoint, layer: layer, normalize: normalize, inputNormalization: inputNormalization,
-                      memoryBudget: memoryBudget, output: output)
+                      memoryBudget: memoryBudget, shard: shard, output: output)
             Console.note("wrote \(output)")
             return
         }
@@ -74,7 +74,7 @@ public enum FeatureExtraction {
     /// and written in turn, so memory is one block (about `memoryBudget`) whatever N is. The values are
     /// those of embedding the whole set at once (evaluation mode treats every image alone).
     static func embed(_ datasetPath: String, checkpoint: String, layer: FeatureLayer, normalize: Bool,
-                      inputNormalization: (mean: [Float], std: [Float])?, memoryBudget: Int, output: String) throws {
+                      inputNormalization: (mean: [Float], std: [Float])?, memoryBudget: Int, shard: Shard?, output: String) throws {
         let network = try Checkpoint.loadTrained(checkpoint).network
         if let (mean, std) = inputNormalization {
             guard mean.count == network.inputChannels, std.count == network.inputChannels else {
@@ -93,12 +93,22 @@ public enum FeatureExtraction {
         // Per image: its pixels, as floats, and about 16 H W floats of activations of one batch.
         let perImage = rows.height * rows.width * rows.channels * 5 + dimension * 4
         let blockRows = max(batch, (memoryBudget / 2 / max(1, perImage)) / batch * batch)
-        let progress = ProgressMeter("extract", total: rows.count, unit: "img")
-        try Features.write(output, inputs: [datasetPath, checkpoint], count: rows.count, dimension: dimension, labels: rows.labels,
-                           model: "\(checkpoint):\(layer.rawValue)", normalized: normalize, blockRows: blockRows) { range in
-            var (values, _) = NetworkFeatures.run(network, on: try rows.block(range), layer: layer, batchSize: batch)
-            if normalize { RowOps.normalize(&values, rows: range.count, dimension: dimension) }
-            progress.advance(by: range.count)
+        let part = shard.map { RowShard.rows(index: $0.index, count: $0.count, of: rows.count) } ?? 0..<rows.count
+        let attributes = shard.map { RowShard(index: $0.index, count: $0.count, rowOffset: part.lowerBound, totalRows: rows.count,
+                                              run: "mt-features extract \(datasetPath) --model \(checkpoint) --layer \(layer.rawValue)\(normalize ? "" : " --no-normalize")\(inputNormalization.map { " --norm-mean \($0.mean) --norm-std \($0.std)" } ?? "")").attributes } ?? [:]
+        let progress = ProgressMeter("extract", total: part.count, unit: "img")
+        try Features.write(output, inputs: [datasetPath, checkpoint], count: part.count, dimension: dimension, labels: Array(rows.labels[part]),
+                           model: "\(checkpoint):\(layer.rawValue)", normalized: normalize, blockRows: blockRows, attributes: attributes) { range in
+            // Inference batches on the whole data set's grid (multiples of `batch` from row 0), whatever the
+            // shard: a sample's last bits may depend on its place in a batch's matrix products, and on this
+            // grid every row is computed in the batch the unsharded run puts it in.
+            let wanted = (range.lowerBound + part.lowerBound)..<(range.upperBound + part.lowerBound)
+            let aligned = (wanted.lowerBound / batch * batch)..<min(rows.count, (wanted.upperBound + batch - 1) / batch * batch)
+            let (computed, _) = NetworkFeatures.run(network, on: try rows.block(aligned), layer: layer, batchSize: batch)
+            let skip = (wanted.lowerBound - aligned.lowerBound) * dimension
+            var values = Array(computed[skip..<(skip + wanted.count * dimension)])
+            if normalize { RowOps.normalize(&values, rows: wanted.count, dimension: dimension) }
+            progress.advance(by: wanted.count)
             return values
         }
         progress.finish()
@@ -110,5 +120,31 @@ public enum FeatureExtraction {
         if normalize { RowOps.normalize(&values, rows: dataset.count, dimension: projection.outputDimension) }
         return Features(values: values, count: dataset.count, dimension: projection.outputDimension,
                         labels: dataset.labels, model: model, normalized: normalize)
+    }
+}
+
+extension FeatureExtraction {
+    /// `mt-features merge`: the shards of one `mt-features extract --shard i/n` run, every i once, as the
+    /// whole features file (row for row what the unsharded run writes).
+    public static func merge(_ paths: [String], output: String) throws {
+        let shards = try RowShard.complete(try paths.map { path in
+            guard let shard = try RowShard.read(path, kind: .features) else {
+                throw MTError.badInput(path, nil, "expected a features shard (mt-features extract --shard i/n), found a whole features file")
+            }
+            return (path, shard)
+        })
+        let parts = try shards.map { try Features.read($0.path) }
+        for (index, (path, shard)) in shards.enumerated() {
+            let expected = RowShard.rows(index: index, count: shard.count, of: shard.totalRows)
+            guard parts[index].count == expected.count, shard.rowOffset == expected.lowerBound,
+                  parts[index].dimension == parts[0].dimension else {
+                throw MTError.badInput(path, "/features", "expected rows \(expected) of \(shard.totalRows) with dimension \(parts[0].dimension), found \(parts[index].count) rows from \(shard.rowOffset), dimension \(parts[index].dimension)")
+            }
+        }
+        // The merged rows are held whole (N x D floats: 512 MB for a million 128-wide rows).
+        try Features(values: parts.flatMap(\.values), count: shards[0].shard.totalRows, dimension: parts[0].dimension,
+                     labels: parts.flatMap(\.labels), model: parts[0].model, normalized: parts[0].normalized)
+            .write(output, inputs: paths)
+        Console.note("wrote \(output): \(shards[0].shard.totalRows) rows from \(paths.count) shards")
     }
 }

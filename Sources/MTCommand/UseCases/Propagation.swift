@@ -15,10 +15,10 @@ extension ExactKNN {
             Console.note("\(rows.origin): rows are not marked L2-normalised; similarities are plain inner products")
         }
         let database = RowMatrix(source: databaseRows)
-        let part = shard.map { GraphShard.rows(index: $0.index, count: $0.count, of: database.count) }
+        let part = shard.map { RowShard.rows(index: $0.index, count: $0.count, of: database.count) }
         let graph = try queryRows.map { try search(RowMatrix(source: $0), database: database, k: k, memoryBudget: memoryBudget) }
             ?? search(database, k: k, memoryBudget: memoryBudget, shard: part)
-        let attributes = shard.map { GraphShard(index: $0.index, count: $0.count, rowOffset: part!.lowerBound, totalRows: database.count,
+        let attributes = shard.map { RowShard(index: $0.index, count: $0.count, rowOffset: part!.lowerBound, totalRows: database.count,
                                                 run: "mt-knn graph \(features) -k \(k)").attributes } ?? [:]
         try graph.write(output, inputs: [features] + (queries.map { [$0] } ?? []), attributes: attributes)
         Console.note("wrote \(output): \(graph.count) rows x \(k) neighbours" + (shard.map { " (shard \($0.index)/\($0.count))" } ?? ""))
@@ -27,33 +27,19 @@ extension ExactKNN {
     /// `mt-knn merge`: the shards of one `mt-knn graph --shard i/n` run, every i once, as the whole graph
     /// (row for row what the unsharded run writes).
     static func merge(_ paths: [String], output: String) throws {
-        var shards: [(path: String, shard: GraphShard)] = []
-        for path in paths {
-            guard let shard = try GraphShard.read(path) else {
+        let shards = try RowShard.complete(try paths.map { path in
+            guard let shard = try RowShard.read(path, kind: .graph) else {
                 throw MTError.badInput(path, nil, "expected a graph shard (mt-knn graph --shard i/n), found a whole graph")
             }
-            shards.append((path, shard))
-        }
+            return (path, shard)
+        })
         let first = shards[0]
-        for (path, shard) in shards.dropFirst() {
-            guard shard.run == first.shard.run, shard.count == first.shard.count, shard.totalRows == first.shard.totalRows else {
-                throw MTError.badInput(path, nil, "shard of another run: '\(shard.run)' (\(shard.count) shards), but \(first.path) is of '\(first.shard.run)' (\(first.shard.count) shards)")
-            }
-        }
-        let byIndex = Dictionary(grouping: shards, by: \.shard.index)
-        if let (index, twice) = byIndex.first(where: { $0.value.count > 1 }) {
-            throw MTError.usage("shard \(index)/\(first.shard.count) given twice: \(twice.map(\.path).joined(separator: ", "))")
-        }
-        let missing = (0..<first.shard.count).filter { byIndex[$0] == nil }
-        guard missing.isEmpty else {
-            throw MTError.usage("shards \(missing.map { "\($0)/\(first.shard.count)" }.joined(separator: ", ")) of '\(first.shard.run)' are missing")
-        }
         var neighbors: [Int32] = [], similarities: [Float] = []
         var k = 0, databaseSize = 0
         for index in 0..<first.shard.count {
-            let (path, shard) = byIndex[index]![0]
+            let (path, shard) = shards[index]
             let graph = try KNNGraph.read(path)
-            let expected = GraphShard.rows(index: index, count: shard.count, of: shard.totalRows)
+            let expected = RowShard.rows(index: index, count: shard.count, of: shard.totalRows)
             guard graph.count == expected.count, shard.rowOffset == expected.lowerBound, index == 0 || graph.k == k else {
                 throw MTError.badInput(path, "/neighbors", "expected rows \(expected) of \(shard.totalRows) with k=\(index == 0 ? graph.k : k), found \(graph.count) rows from \(shard.rowOffset), k=\(graph.k)")
             }
@@ -84,7 +70,7 @@ extension ApproximateKNN {
         let rows = RowMatrix(source: source)
         // One block of rows for adding and searching: an eighth of the budget (the index itself is faiss's).
         let blockRows = max(1, min(rows.count, memoryBudget / 8 / max(1, rows.dimension * MemoryLayout<Float>.size)))
-        let part = shard.map { GraphShard.rows(index: $0.index, count: $0.count, of: rows.count) } ?? 0..<rows.count
+        let part = shard.map { RowShard.rows(index: $0.index, count: $0.count, of: rows.count) } ?? 0..<rows.count
         let built = try build(rows, k: k, blockRows: blockRows, searched: part,
                               progress: ProgressMeter("\(factory) search", total: part.count, unit: "rows"))
         let graph = built.graph
@@ -97,7 +83,7 @@ extension ApproximateKNN {
         if let efSearch { attributes["ef_search"] = .int(efSearch) }
         if let shard {
             let description = "mt-knn graph \(features) -k \(k) --index \(factory) --nprobe \(nprobe.map(String.init) ?? "-") --ef \(efSearch.map(String.init) ?? "-") --train-rows \(trainingRows) --seed \(seed)"
-            attributes.merge(GraphShard(index: shard.index, count: shard.count, rowOffset: part.lowerBound, totalRows: rows.count,
+            attributes.merge(RowShard(index: shard.index, count: shard.count, rowOffset: part.lowerBound, totalRows: rows.count,
                                         run: description).attributes) { $1 }
         }
         if recallSample > 0 {

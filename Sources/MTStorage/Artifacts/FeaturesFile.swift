@@ -31,9 +31,11 @@ extension Features {
     /// Writes a features artifact whose rows are made block by block (`rows(range)` returns the
     /// [range.count, dimension] values), so that only one block is in memory: the same file `write` makes.
     public static func write(_ path: String, inputs: [String], count: Int, dimension: Int, labels: [Int32], model: String,
-                             normalized: Bool, blockRows: Int, rows: (Range<Int>) throws -> [Float]) throws {
+                             normalized: Bool, blockRows: Int, attributes: [String: AttributeValue] = [:],
+                             rows: (Range<Int>) throws -> [Float]) throws {
         precondition(labels.count == count && blockRows >= 1)
         let writer = try ArtifactWriter(path, kind: .features, inputs: inputs)
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { try writer.file.setAttribute(name, value) }
         try writer.file.createDataset("/features", of: Float.self, shape: [count, dimension])
         for start in stride(from: 0, to: count, by: blockRows) {
             let range = start..<min(count, start + blockRows)

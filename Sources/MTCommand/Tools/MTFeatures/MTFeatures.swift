@@ -11,7 +11,7 @@ public struct MTFeatures: ParsableCommand {
         commandName: "mt-features",
         abstract: "Import image data sets and embed them as features.",
         version: mtVersion,
-        subcommands: [FeaturesImportCommand.self, FeaturesExtractCommand.self])
+        subcommands: [FeaturesImportCommand.self, FeaturesExtractCommand.self, FeaturesMergeCommand.self])
 }
 
 extension ImportFormat: ExpressibleByArgument {}
@@ -111,6 +111,7 @@ struct FeaturesExtractCommand: ToolCommand {
     @Option(help: "Per-channel input std, comma-separated (with --norm-mean).") var normStd: String?
     @Flag(inversion: .prefixedNo, help: "Whiten PCA components (unit variance per axis).") var whiten = true
     @OptionGroup var memory: MemoryOption
+    @OptionGroup var shard: ShardOption
     @Flag(inversion: .prefixedNo, help: "L2-normalise every feature row (inner product = cosine).") var normalize = true
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
@@ -124,6 +125,7 @@ struct FeaturesExtractCommand: ToolCommand {
                 throw ValidationError("--norm, --norm-mean and --norm-std apply to a network --model")
             }
             if (normMean == nil) != (normStd == nil) { throw ValidationError("give --norm-mean and --norm-std together") }
+            if !isNetwork, shard.shard != nil { throw ValidationError("--shard applies to a network --model (pixels and PCA are not sharded)") }
             if normMean != nil, norm != nil { throw ValidationError("give --norm or --norm-mean/--norm-std, not both") }
             _ = try inputNormalization()
         } catch let error as MTError {
@@ -148,7 +150,32 @@ struct FeaturesExtractCommand: ToolCommand {
     func execute() throws {
         try FeatureExtraction.run(dataset: dataset, model: try FeatureModel.parse(model), whiten: whiten,
                                   normalize: normalize, output: output.output, layer: layer,
-                                  inputNormalization: try inputNormalization(), memoryBudget: memory.memory.bytes)
+                                  inputNormalization: try inputNormalization(), memoryBudget: memory.memory.bytes, shard: shard.shard)
+    }
+}
+
+struct FeaturesMergeCommand: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Assemble the shards of one mt-features extract --shard run into the whole features file.",
+        discussion: """
+        Every shard 0..n-1 exactly once, all of the same run (data set, checkpoint, layer, as each shard
+        records); the result is row for row the file the unsharded run writes.
+        Example:
+          for i in 0 1 2; do mt-features extract train.h5 --model metric.h5 --shard $i/3 -o f-$i.h5; done
+          mt-features merge f-0.h5 f-1.h5 f-2.h5 -o features.h5
+        """)
+
+    @Argument(help: "Features shards (from mt-features extract --shard i/n), in any order.") var shards: [String]
+    @OptionGroup var output: OutputOption
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if shards.isEmpty { throw ValidationError("give the shard files") }
+    }
+
+    func execute() throws {
+        try FeatureExtraction.merge(shards, output: output.output)
     }
 }
 
