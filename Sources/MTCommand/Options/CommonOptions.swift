@@ -72,6 +72,17 @@ public struct ShardOption: ParsableArguments {
     public init() {}
 }
 
+/// The shard files a `merge` subcommand assembles.
+public struct ShardFiles: ParsableArguments {
+    @Argument(help: "Shards (from --shard i/n), in any order.") public var shards: [String]
+
+    public init() {}
+
+    public func validate() throws {
+        if shards.isEmpty { throw ValidationError("give the shard files") }
+    }
+}
+
 /// A parsed `i/n`.
 public struct Shard: ExpressibleByArgument, Sendable, Equatable {
     public var index: Int

@@ -166,16 +166,12 @@ struct FeaturesMergeCommand: ToolCommand {
           mt-features merge f-0.h5 f-1.h5 f-2.h5 -o features.h5
         """)
 
-    @Argument(help: "Features shards (from mt-features extract --shard i/n), in any order.") var shards: [String]
+    @OptionGroup var files: ShardFiles
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
-    func validate() throws {
-        if shards.isEmpty { throw ValidationError("give the shard files") }
-    }
-
     func execute() throws {
-        try FeatureExtraction.merge(shards, output: output.output)
+        try FeatureExtraction.merge(files.shards, output: output.output)
     }
 }
 

@@ -80,16 +80,12 @@ struct KNNMergeCommand: ToolCommand {
           mt-knn merge graph-0.h5 graph-1.h5 graph-2.h5 graph-3.h5 -o graph.h5
         """)
 
-    @Argument(help: "Graph shards (from mt-knn graph --shard i/n), in any order.") var shards: [String]
+    @OptionGroup var files: ShardFiles
     @OptionGroup var output: OutputOption
     @OptionGroup var common: CommonOptions
 
-    func validate() throws {
-        if shards.isEmpty { throw ValidationError("give the shard files") }
-    }
-
     func execute() throws {
-        try ExactKNN.merge(shards, output: output.output)
+        try ExactKNN.merge(files.shards, output: output.output)
     }
 }
 
