@@ -38,17 +38,15 @@ public enum FeatureExtraction {
     public static func run(dataset datasetPath: String, model: FeatureModel, whiten: Bool, normalize: Bool, output: String,
                            layer: FeatureLayer = .auto, inputNormalization: (mean: [Float], std: [Float])? = nil,
                            memoryBudget: Int = 1 << 30, shard: Shard? = nil) throws {
-        if case .network(let checkpoint) = model {
+        switch model {
+        case .network(let checkpoint):
             try embed(datasetPath, checkpoint: checkpoint, layer: layer, normalize: normalize, inputNormalization: inputNormalization,
                       memoryBudget: memoryBudget, shard: shard, output: output)
-            Console.note("wrote \(output)")
-            return
-        }
-        let dataset = try ImageDataset.read(datasetPath)
-        switch model {
         case .pixels:
+            let dataset = try ImageDataset.read(datasetPath)
             try PixelFeatures.extract(dataset, normalize: normalize).write(output, inputs: [datasetPath])
         case .pcaFit(let count):
+            let dataset = try ImageDataset.read(datasetPath)
             var data = PixelFeatures.matrix(dataset)
             let projection = try PCAProjection.fit(&data, rows: dataset.count, dimension: dataset.imageSize,
                                                    components: count, whiten: whiten)
@@ -56,6 +54,7 @@ public enum FeatureExtraction {
                                      dataset, normalize: normalize, model: "pca:\(count)")
             try features.write(output, inputs: [datasetPath]) { try projection.write(to: $0) }
         case .pcaFrom(let path):
+            let dataset = try ImageDataset.read(datasetPath)
             let projection = try PCAProjection.read(path)
             guard projection.inputDimension == dataset.imageSize else {
                 throw MTError.badInput(path, "/pca/mean", "expected \(dataset.imageSize) values to match \(datasetPath), found \(projection.inputDimension)")
@@ -64,8 +63,6 @@ public enum FeatureExtraction {
             let features = projected(projection.project(&data, rows: dataset.count), projection, dataset,
                                      normalize: normalize, model: "pca:\(path)")
             try features.write(output, inputs: [datasetPath, path]) { try projection.write(to: $0) }
-        case .network:
-            preconditionFailure("networks stream (embed)")
         }
         Console.note("wrote \(output)")
     }
@@ -134,12 +131,9 @@ extension FeatureExtraction {
             return (path, shard)
         })
         let parts = try shards.map { try Features.read($0.path) }
-        for (index, (path, shard)) in shards.enumerated() {
-            let expected = RowShard.rows(index: index, count: shard.count, of: shard.totalRows)
-            guard parts[index].count == expected.count, shard.rowOffset == expected.lowerBound,
-                  parts[index].dimension == parts[0].dimension else {
-                throw MTError.badInput(path, "/features", "expected rows \(expected) of \(shard.totalRows) with dimension \(parts[0].dimension), found \(parts[index].count) rows from \(shard.rowOffset), dimension \(parts[index].dimension)")
-            }
+        for (index, (path, shard)) in shards.enumerated()
+        where parts[index].count != shard.rows.count || parts[index].dimension != parts[0].dimension {
+            throw MTError.badInput(path, "/features", "expected \(shard.rows.count) rows of dimension \(parts[0].dimension), found \(parts[index].count) of \(parts[index].dimension)")
         }
         // The merged rows are held whole (N x D floats: 512 MB for a million 128-wide rows).
         try Features(values: parts.flatMap(\.values), count: shards[0].shard.totalRows, dimension: parts[0].dimension,

@@ -39,9 +39,8 @@ extension ExactKNN {
         for index in 0..<first.shard.count {
             let (path, shard) = shards[index]
             let graph = try KNNGraph.read(path)
-            let expected = RowShard.rows(index: index, count: shard.count, of: shard.totalRows)
-            guard graph.count == expected.count, shard.rowOffset == expected.lowerBound, index == 0 || graph.k == k else {
-                throw MTError.badInput(path, "/neighbors", "expected rows \(expected) of \(shard.totalRows) with k=\(index == 0 ? graph.k : k), found \(graph.count) rows from \(shard.rowOffset), k=\(graph.k)")
+            guard graph.count == shard.rows.count, index == 0 || graph.k == k else {
+                throw MTError.badInput(path, "/neighbors", "expected \(shard.rows.count) rows with k=\(index == 0 ? graph.k : k), found \(graph.count) with k=\(graph.k)")
             }
             k = graph.k
             databaseSize = graph.databaseSize

@@ -3,20 +3,7 @@ import MTCore
 extension ImageDataset {
     /// Reads and checks a dataset file.
     public static func read(_ path: String) throws -> ImageDataset {
-        let reader = try ArtifactReader(path, expecting: .dataset)
-        // Shapes first, so that /images and /labels must agree before anything is read; then the images,
-        // the one large read, so that a file declaring more than memory holds is refused before any other.
-        try reader.check("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
-        try reader.check("/labels", as: Int32.self, shape: ["N"])
-        let images = try reader.read("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
-        let names = try reader.classNames()
-        let paths = reader.file.exists("/paths") ? try reader.readStrings("/paths", shape: ["N"]) : []
-        let (labels, classCount) = try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count,
-                                                        unknownAllowed: true)
-        return ImageDataset(images: images.values, count: images.shape[0], height: images.shape[1],
-                            width: images.shape[2], channels: images.shape[3], labels: labels,
-                            classNames: names.isEmpty ? (0..<classCount).map(String.init) : names,
-                            name: reader.stringAttribute("name") ?? "", paths: paths)
+        try DatasetRows(path).whole()
     }
 
     /// Writes the dataset artifact atomically.
@@ -30,7 +17,6 @@ extension ImageDataset {
         try writer.commit()
     }
 }
-
 
 /// A dataset file read in row blocks: shape, labels and class names at once, images only as asked for, so
 /// embedding a data set larger than memory holds one block at a time.
@@ -54,6 +40,15 @@ public final class DatasetRows {
         self.labels = labels
         classNames = names.isEmpty ? (0..<classCount).map(String.init) : names
         name = reader.stringAttribute("name") ?? ""
+    }
+
+    /// Every row, with the paths: the images in one read, checked against the read budget first (HDF5 lets
+    /// a tiny file declare a dataset of any size).
+    public func whole() throws -> ImageDataset {
+        let images = try reader.read("/images", as: UInt8.self, shape: ["N", "H", "W", "C"])
+        let paths = reader.file.exists("/paths") ? try reader.readStrings("/paths", shape: ["N"]) : []
+        return ImageDataset(images: images.values, count: count, height: height, width: width, channels: channels,
+                            labels: labels, classNames: classNames, name: name, paths: paths)
     }
 
     /// Rows `range` as a data set of their own (images and labels; paths are not read).

@@ -27,12 +27,11 @@ extension Features {
         return try reader.readLabels("/labels", shape: ["N"], classes: names.isEmpty ? nil : names.count, unknownAllowed: true).labels
     }
 
-    /// Writes the features artifact; `extra` can add datasets (e.g. a fitted projection) before commit.
     /// Writes a features artifact whose rows are made block by block (`rows(range)` returns the
     /// [range.count, dimension] values), so that only one block is in memory: the same file `write` makes.
     public static func write(_ path: String, inputs: [String], count: Int, dimension: Int, labels: [Int32], model: String,
                              normalized: Bool, blockRows: Int, attributes: [String: AttributeValue] = [:],
-                             rows: (Range<Int>) throws -> [Float]) throws {
+                             extra: (H5File) throws -> Void = { _ in }, rows: (Range<Int>) throws -> [Float]) throws {
         precondition(labels.count == count && blockRows >= 1)
         let writer = try ArtifactWriter(path, kind: .features, inputs: inputs)
         for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { try writer.file.setAttribute(name, value) }
@@ -46,16 +45,13 @@ extension Features {
         try writer.file.write("/labels", labels)
         try writer.file.setAttribute("model", model)
         try writer.file.setAttribute("normalized", normalized ? 1 : 0)
+        try extra(writer.file)
         try writer.commit()
     }
 
+    /// Writes the features artifact; `extra` can add datasets (e.g. a fitted projection) before commit.
     public func write(_ path: String, inputs: [String], extra: (H5File) throws -> Void = { _ in }) throws {
-        let writer = try ArtifactWriter(path, kind: .features, inputs: inputs)
-        try writer.file.write("/features", values, shape: [count, dimension])
-        try writer.file.write("/labels", labels)
-        try writer.file.setAttribute("model", model)
-        try writer.file.setAttribute("normalized", normalized ? 1 : 0)
-        try extra(writer.file)
-        try writer.commit()
+        try Self.write(path, inputs: inputs, count: count, dimension: dimension, labels: labels, model: model,
+                       normalized: normalized, blockRows: max(1, count), extra: extra) { _ in values }
     }
 }

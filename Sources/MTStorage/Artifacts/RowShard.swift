@@ -23,6 +23,9 @@ public struct RowShard: Equatable, Sendable {
         (index * rows / count)..<((index + 1) * rows / count)
     }
 
+    /// The rows this shard holds.
+    public var rows: Range<Int> { Self.rows(index: index, count: count, of: totalRows) }
+
     public var attributes: [String: AttributeValue] {
         ["shard_index": .int(index), "shard_count": .int(count), "row_offset": .int(rowOffset),
          "total_rows": .int(totalRows), "shard_of": .string(run)]
@@ -42,8 +45,8 @@ public struct RowShard: Equatable, Sendable {
 }
 
 extension RowShard {
-    /// Checks that `shards` (path and metadata, any order) are every shard of one run exactly once and
-    /// returns them in row order.
+    /// Checks that `shards` (path and metadata, any order) are every shard of one run exactly once, each
+    /// starting where its index says, and returns them in row order.
     public static func complete(_ shards: [(path: String, shard: RowShard)]) throws -> [(path: String, shard: RowShard)] {
         let first = shards[0]
         for (path, shard) in shards.dropFirst() {
@@ -59,6 +62,10 @@ extension RowShard {
         guard missing.isEmpty else {
             throw MTError.usage("shards \(missing.map { "\($0)/\(first.shard.count)" }.joined(separator: ", ")) of '\(first.shard.run)' are missing")
         }
-        return (0..<first.shard.count).map { byIndex[$0]![0] }
+        let ordered = (0..<first.shard.count).map { byIndex[$0]![0] }
+        if let (path, shard) = ordered.first(where: { $0.shard.rowOffset != $0.shard.rows.lowerBound }) {
+            throw MTError.badInput(path, nil, "shard \(shard.index)/\(shard.count) should start at row \(shard.rows.lowerBound) of \(shard.totalRows), found row_offset \(shard.rowOffset)")
+        }
+        return ordered
     }
 }
